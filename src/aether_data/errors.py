@@ -1,0 +1,59 @@
+"""Errors by meaning. Raised near their cause; translated to HTTP, exit codes or OSError at the edges."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AetherError",
+    "Conflict",
+    "Corrupt",
+    "Forbidden",
+    "Invalid",
+    "MissingExtra",
+    "NotFound",
+    "PreconditionFailed",
+]
+
+
+class AetherError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class NotFound(AetherError):
+    """The named thing (object, session, source, ref, checkpoint) does not exist."""
+
+
+class Conflict(AetherError):
+    """The request clashes with the current state (name taken, concurrent change, merge conflict)."""
+
+
+class Invalid(AetherError):
+    """The input is malformed or unsafe (bad name, bad path, bad id, bad option)."""
+
+
+class PreconditionFailed(AetherError):
+    """An optimistic-concurrency precondition (expected hash, expected ref value) did not hold."""
+
+
+class Forbidden(AetherError):
+    """The caller may not do this (missing scope, protected target, read-only session)."""
+
+
+class Corrupt(AetherError):
+    """Stored data failed its integrity check. The message names the object id."""
+
+    def __init__(self, object_id: str, detail: str) -> None:
+        super().__init__(f"object {object_id} is corrupt: {detail}")
+        self.object_id = object_id
+        self.detail = detail
+
+
+class MissingExtra(AetherError):
+    """An optional dependency is not installed; the message names the pip extra that provides it."""
+
+    def __init__(self, module: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs the Python package {module!r}; "
+            f"install it with: pip install 'aether-data[{extra}]'"
+        )
+        self.module = module
+        self.extra = extra
