@@ -1,0 +1,33 @@
+"""Object encodings: blobs, trees, commits and chunk indexes, with canonical bytes and ids."""
+
+from aether_data.objects._envelope import HEADER_SIZE, Header, Kind, pack, parse_header, unpack
+from aether_data.objects.chunks import (
+    AVERAGE_CHUNK,
+    CHUNKING_THRESHOLD,
+    MAX_CHUNK,
+    MIN_CHUNK,
+    ChunkIndex,
+    ChunkRef,
+)
+from aether_data.objects.commit import Commit
+from aether_data.objects.tree import EntryKind, Tree, TreeEntry, validate_name
+
+__all__ = [
+    "AVERAGE_CHUNK",
+    "CHUNKING_THRESHOLD",
+    "HEADER_SIZE",
+    "MAX_CHUNK",
+    "MIN_CHUNK",
+    "ChunkIndex",
+    "ChunkRef",
+    "Commit",
+    "EntryKind",
+    "Header",
+    "Kind",
+    "Tree",
+    "TreeEntry",
+    "pack",
+    "parse_header",
+    "unpack",
+    "validate_name",
+]
