@@ -1,0 +1,130 @@
+"""Engines for the two catalog databases, write transactions, migrations and error translation."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+from aether_data.errors import Conflict, Invalid, MissingExtra
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_WRITE = "aether_write"
+# Any constant works; it only has to be the same for every process migrating this database.
+_MIGRATION_LOCK = 0x61657468_6572
+_MEMORY = {None, "", ":memory:"}
+
+
+def open_engine(url: str, *, busy_timeout: float) -> tuple[Engine, AbstractContextManager[Any]]:
+    """Return the engine for ``url`` and the guard every transaction must hold.
+
+    The guard is a lock only for in-memory SQLite, whose single shared connection cannot run
+    two transactions at once; elsewhere the database itself arbitrates.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed, busy_timeout)
+    if backend in ("postgresql", "postgres"):
+        return _postgres_engine(parsed), nullcontext()
+    raise Invalid(
+        f"unsupported catalog URL {parsed.render_as_string()!r}: want sqlite or postgresql"
+    )
+
+
+def _postgres_engine(url: URL) -> Engine:
+    try:
+        importlib.import_module("psycopg")
+    except ImportError as exc:
+        raise MissingExtra("psycopg", "postgres", "a PostgreSQL catalog") from exc
+    # Plain "postgresql://" would pick psycopg2, which the project does not depend on.
+    return create_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL, busy_timeout: float) -> tuple[Engine, AbstractContextManager[Any]]:
+    if url.database in _MEMORY:
+        engine = create_engine(
+            url.set(database=":memory:"),
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+        guard: AbstractContextManager[Any] = threading.RLock()
+    else:
+        database = Path(url.database).expanduser()  # type: ignore[arg-type]
+        database.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url.set(database=str(database)))
+        guard = nullcontext()
+    _configure_sqlite(engine, busy_timeout)
+    return engine, guard
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own implicit BEGIN is deferred; we emit BEGIN ourselves (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A deferred transaction that later writes cannot wait for the lock (SQLITE_BUSY at
+        # once); taking the write lock up front makes concurrent writers queue instead.
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
+    """Run the block in one transaction; on SQLite a write transaction holds the write lock."""
+    with engine.connect() as conn:
+        if write:
+            conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn database errors that have a meaning for callers into the project's errors."""
+    try:
+        yield
+    except exc.IntegrityError as error:
+        raise Conflict(f"the change clashes with the catalog's state: {error.orig}") from error
+    except exc.DataError as error:
+        raise Invalid(f"the catalog refused a value: {error.orig}") from error
+    except exc.OperationalError as error:
+        if "database is locked" in str(error.orig):
+            raise Conflict("the catalog stayed busy (locked) past its busy timeout") from error
+        raise
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration; a no-op when it is already there."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS).replace("%", "%%"))
+    with transaction(engine, write=True) as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas starting together must not race to create the same tables.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the schema's migration revision (``None`` for an empty database)."""
+    with transaction(engine, write=False) as conn:
+        return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,122 @@
+"""The catalog's tables, as SQLAlchemy Core metadata. The migrations in ``migrations/versions``
+build exactly this schema (a test compares them); change both together.
+
+Times are integer microseconds since the Unix epoch (UTC). JSON columns hold canonical JSON text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+NAME = String(100)
+REF = String(255)
+OBJECT_ID = String(64)
+MICROS = BigInteger()
+
+
+def _owner(column: str, table: str, key: str) -> Column:
+    return Column(
+        column, ForeignKey(f"{table}.{key}", ondelete="CASCADE"), primary_key=True, nullable=False
+    )
+
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", NAME, primary_key=True),
+    Column("default_branch", REF, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", MICROS, nullable=False),
+    Column("metadata", Text, nullable=False),
+)
+
+refs = Table(
+    "refs",
+    metadata,
+    _owner("source", "sources", "name"),
+    Column("name", REF, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("commit_id", OBJECT_ID, nullable=False),
+    Column("updated_at", MICROS, nullable=False),
+)
+
+commits = Table(
+    "commits",
+    metadata,
+    _owner("source", "sources", "name"),
+    Column("commit_id", OBJECT_ID, primary_key=True),
+    Column("tree_id", OBJECT_ID, nullable=False),
+    Column("parents", Text, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("committed_at", MICROS, nullable=False),
+    Index("ix_commits_source_committed_at", "source", "committed_at"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", NAME, primary_key=True),
+    Column("name", Text, nullable=True),
+    Column("source", NAME, nullable=True),
+    Column("ref", REF, nullable=True),
+    Column("base_commit", OBJECT_ID, nullable=True),
+    Column("base_tree", OBJECT_ID, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("created_at", MICROS, nullable=False),
+    Column("updated_at", MICROS, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("metadata", Text, nullable=False),
+    Index("ix_sessions_created_at_id", "created_at", "id"),
+    Index("ix_sessions_status", "status"),
+    Index("ix_sessions_source", "source"),
+)
+
+# Mirrors sessions.tags so that "sessions with tag X" is an indexed, engine-neutral lookup.
+session_tags = Table(
+    "session_tags",
+    metadata,
+    _owner("session_id", "sessions", "id"),
+    Column("tag", NAME, primary_key=True),
+    Index("ix_session_tags_tag", "tag"),
+)
+
+overlay_entries = Table(
+    "overlay_entries",
+    metadata,
+    _owner("session_id", "sessions", "id"),
+    Column("path", Text, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("object_id", OBJECT_ID, nullable=True),
+    Column("size", BigInteger, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    _owner("session_id", "sessions", "id"),
+    Column("name", NAME, primary_key=True),
+    Column("tree_id", OBJECT_ID, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", MICROS, nullable=False),
+)

@@ -1,0 +1,342 @@
+"""The catalog contract: metadata for sources, refs, the commit index, sessions, overlays and
+checkpoints. Documented once here; implementations do not restate it.
+
+Every write is atomic. Refs move only by compare-and-set; sessions and their overlays are guarded
+by the session's ``version``, which every change bumps. Names, ids and paths are validated and
+raise ``Invalid`` before anything is written. Object ids are 64-char lower-case hex strings.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, SourceName
+
+from .records import (
+    DEFAULT_BRANCH,
+    CheckpointRecord,
+    CommitRecord,
+    OverlayEntry,
+    Page,
+    RefKind,
+    RefRecord,
+    SessionRecord,
+    SessionStatus,
+    SourceRecord,
+)
+
+__all__ = ["Catalog"]
+
+
+class Catalog(ABC):
+    """Metadata store. One instance is shared by many threads."""
+
+    # --- sources -------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_source(
+        self,
+        name: SourceName,
+        *,
+        default_branch: RefName = DEFAULT_BRANCH,
+        description: str = "",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> SourceRecord:
+        """Create a source (its branches are created separately, with ``compare_and_set_ref``).
+
+        Args:
+            name: 1-100 chars, ``[A-Za-z0-9][A-Za-z0-9._-]*``.
+            default_branch: the branch sessions start from unless told otherwise.
+            description: free text.
+            metadata: JSON-serialisable mapping, e.g. provenance.
+
+        Raises:
+            Conflict: a source of that name exists.
+            Invalid: a bad name, branch name or metadata.
+        """
+
+    @abstractmethod
+    def get_source(self, name: SourceName) -> SourceRecord:
+        """Return the source. Raises ``NotFound``."""
+
+    @abstractmethod
+    def list_sources(self) -> list[SourceRecord]:
+        """Return every source, ordered by name."""
+
+    @abstractmethod
+    def delete_source(self, name: SourceName) -> None:
+        """Delete the source with its refs and commit-index rows (sessions stay).
+
+        Raises:
+            NotFound: no such source.
+        """
+
+    # --- refs ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def get_ref(self, source: SourceName, name: RefName) -> RefRecord:
+        """Return the ref. Raises ``NotFound`` (unknown source or ref)."""
+
+    @abstractmethod
+    def list_refs(self, source: SourceName, kind: RefKind | None = None) -> list[RefRecord]:
+        """Return the source's refs (optionally only branches or tags), ordered by name.
+
+        Raises:
+            NotFound: no such source.
+        """
+
+    @abstractmethod
+    def compare_and_set_ref(
+        self,
+        source: SourceName,
+        name: RefName,
+        *,
+        new: ObjectId | None,
+        expected: ObjectId | None,
+        kind: RefKind = RefKind.BRANCH,
+    ) -> RefRecord | None:
+        """Atomically move, create or delete a ref if it still names ``expected``.
+
+        Args:
+            source: the ref's source.
+            name: git-style ref name (``/``-separated segments; no ``..``, spaces, control chars,
+                leading ``-``, trailing ``/`` or ``.lock``).
+            new: the commit the ref should name; ``None`` deletes the ref.
+            expected: the commit it must name now; ``None`` means it must not exist yet.
+            kind: the kind of a ref being created (an existing ref keeps its kind).
+
+        Returns:
+            The ref as written, or ``None`` when it was deleted (or stays absent).
+
+        Raises:
+            PreconditionFailed: the ref's current value is not ``expected``; the message says
+                what was expected and what was found.
+            NotFound: no such source.
+            Invalid: a bad ref name or object id.
+        """
+
+    # --- commit index --------------------------------------------------------------------
+
+    @abstractmethod
+    def record_commit(self, source: SourceName, record: CommitRecord) -> None:
+        """Add a commit to the source's index; recording a known commit again does nothing.
+
+        Raises:
+            NotFound: no such source.
+            Invalid: bad ids or a naive timestamp.
+        """
+
+    @abstractmethod
+    def get_commit(self, source: SourceName, commit_id: ObjectId) -> CommitRecord:
+        """Return the indexed commit. Raises ``NotFound``."""
+
+    @abstractmethod
+    def list_commits(
+        self,
+        source: SourceName,
+        *,
+        limit: int = 100,
+        before: ObjectId | datetime | None = None,
+    ) -> list[CommitRecord]:
+        """Return up to ``limit`` (1-1000) indexed commits, newest first.
+
+        Args:
+            source: the source.
+            limit: page size.
+            before: a commit id (continue after that commit: pass the last one of the previous
+                page) or a timestamp (only commits made strictly earlier).
+
+        Raises:
+            NotFound: no such source, or ``before`` names a commit not in the index.
+        """
+
+    # --- sessions ------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_session(self, record: SessionRecord) -> SessionRecord:
+        """Store a new session and return it as stored (``version`` is always 1).
+
+        Raises:
+            Conflict: the id is taken.
+            Invalid: a bad field.
+        """
+
+    @abstractmethod
+    def get_session(self, session_id: SessionId) -> SessionRecord:
+        """Return the session. Raises ``NotFound``."""
+
+    @abstractmethod
+    def list_sessions(
+        self,
+        *,
+        status: SessionStatus | None = None,
+        source: SourceName | None = None,
+        tag: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[SessionRecord]:
+        """Return a page of sessions matching every given filter, oldest first.
+
+        Paging is keyset-based on (created_at, id): walking the cursors visits each matching
+        session exactly once, even while sessions are created or changed meanwhile.
+
+        Args:
+            status: only sessions with this status.
+            source: only sessions made from this source.
+            tag: only sessions carrying this tag.
+            limit: page size, 1-1000.
+            cursor: ``next_cursor`` of the previous page.
+
+        Raises:
+            Invalid: a bad cursor, status or limit.
+        """
+
+    @abstractmethod
+    def update_session(
+        self, session_id: SessionId, *, expected_version: int, **changes: Any
+    ) -> SessionRecord:
+        """Change fields of a session if it is still at ``expected_version``.
+
+        Bumps ``version`` and ``updated_at``. Changeable: name, status, tags, base_commit,
+        base_tree, source, ref, metadata.
+
+        Returns:
+            The session as written.
+
+        Raises:
+            PreconditionFailed: the session is at another version.
+            NotFound: no such session.
+            Invalid: an unknown field or a bad value.
+        """
+
+    @abstractmethod
+    def delete_session(self, session_id: SessionId, *, expected_version: int | None = None) -> None:
+        """Delete the session with its overlay and checkpoints.
+
+        Raises:
+            NotFound: no such session.
+            PreconditionFailed: ``expected_version`` was given and does not match.
+        """
+
+    # --- overlays ------------------------------------------------------------------------
+
+    @abstractmethod
+    def get_overlay(
+        self, session_id: SessionId, *, prefix: str | None = None
+    ) -> dict[str, OverlayEntry]:
+        """Return the session's overlay, path -> entry, sorted by path.
+
+        Args:
+            session_id: the session.
+            prefix: only this path and the paths below it (``"a/b"`` matches ``a/b`` and
+                ``a/b/c``, not ``a/bc``).
+
+        Raises:
+            NotFound: no such session.
+        """
+
+    @abstractmethod
+    def apply_overlay(
+        self,
+        session_id: SessionId,
+        *,
+        expected_version: int,
+        changes: Mapping[str, OverlayEntry | None],
+        replace: bool = False,
+    ) -> SessionRecord:
+        """Atomically change the overlay if the session is still at ``expected_version``.
+
+        Args:
+            session_id: the session.
+            expected_version: the version the caller last saw.
+            changes: path -> new entry; ``None`` drops the path's overlay entry (the path shows
+                the base tree again). Use ``OverlayEntry.tombstone()`` to delete a base path.
+            replace: clear the whole overlay first (restore, rebase).
+
+        Returns:
+            The session with its bumped version.
+
+        Raises:
+            PreconditionFailed: the session is at another version; nothing is written.
+            NotFound: no such session.
+            Invalid: a bad path or entry; nothing is written.
+        """
+
+    @abstractmethod
+    def copy_overlay(
+        self,
+        from_session: SessionId,
+        to_session: SessionId,
+        *,
+        expected_version: int | None = None,
+    ) -> SessionRecord:
+        """Replace ``to_session``'s overlay with a copy of ``from_session``'s (for forks).
+
+        Costs O(overlay size), never O(files). Bumps ``to_session``'s version.
+
+        Returns:
+            ``to_session`` as written.
+
+        Raises:
+            NotFound: either session does not exist.
+            PreconditionFailed: ``expected_version`` was given and ``to_session`` is elsewhere.
+            Invalid: both ids are the same.
+        """
+
+    # --- checkpoints ---------------------------------------------------------------------
+
+    @abstractmethod
+    def create_checkpoint(
+        self, session_id: SessionId, name: CheckpointName, tree_id: ObjectId, *, message: str = ""
+    ) -> CheckpointRecord:
+        """Name the session tree ``tree_id``; checkpoints are immutable.
+
+        Raises:
+            Conflict: the session already has a checkpoint of that name.
+            NotFound: no such session.
+            Invalid: a bad name (1-100 chars, ``[A-Za-z0-9][A-Za-z0-9._:@+-]*``) or tree id.
+        """
+
+    @abstractmethod
+    def get_checkpoint(self, session_id: SessionId, name: CheckpointName) -> CheckpointRecord:
+        """Return the checkpoint. Raises ``NotFound``."""
+
+    @abstractmethod
+    def list_checkpoints(self, session_id: SessionId) -> list[CheckpointRecord]:
+        """Return the session's checkpoints, oldest first. Raises ``NotFound`` (no session)."""
+
+    @abstractmethod
+    def delete_checkpoint(self, session_id: SessionId, name: CheckpointName) -> None:
+        """Delete a checkpoint (retention). Raises ``NotFound``."""
+
+    # --- reachability --------------------------------------------------------------------
+
+    @abstractmethod
+    def iter_roots(self) -> Iterator[ObjectId]:
+        """Yield each object id the catalog names, once, read in one consistent snapshot.
+
+        These are: ref commits, indexed commits and their trees, session base trees and base
+        commits, overlay objects and checkpoint trees. What those reach through trees and
+        commits is for gc/fsck to walk.
+        """
+
+    # --- lifetime ------------------------------------------------------------------------
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections. The catalog must not be used afterwards."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,146 @@
+"""Records the catalog stores and returns: frozen dataclasses and the enums they use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, SourceName
+
+__all__ = [
+    "DEFAULT_BRANCH",
+    "CheckpointRecord",
+    "CommitRecord",
+    "OverlayEntry",
+    "OverlayKind",
+    "Page",
+    "RefKind",
+    "RefRecord",
+    "SessionRecord",
+    "SessionStatus",
+    "SourceRecord",
+]
+
+T = TypeVar("T")
+
+DEFAULT_BRANCH = RefName("main")
+"""The branch a new source's sessions start from unless told otherwise."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RefKind(StrEnum):
+    """What a ref is: a branch moves with new commits, a tag names one commit for good."""
+
+    BRANCH = "branch"
+    TAG = "tag"
+
+
+class SessionStatus(StrEnum):
+    """Where a session is in its life."""
+
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+    CONFLICT = "CONFLICT"
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    RETIRED = "RETIRED"
+
+
+class OverlayKind(StrEnum):
+    """What an overlay entry puts at its path; a tombstone hides the base tree's entry."""
+
+    FILE = "file"
+    EXEC = "exec"
+    DIR = "dir"
+    LINK = "link"
+    TOMBSTONE = "tombstone"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceRecord:
+    """A durable, named history."""
+
+    name: SourceName
+    default_branch: RefName = DEFAULT_BRANCH
+    description: str = ""
+    created_at: datetime = field(default_factory=_utc_now)
+    metadata: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefRecord:
+    """A branch or tag of a source and the commit it names."""
+
+    source: SourceName
+    name: RefName
+    kind: RefKind
+    commit_id: ObjectId
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommitRecord:
+    """One row of a source's commit index (the commit object itself lives in the object store)."""
+
+    commit_id: ObjectId
+    tree_id: ObjectId
+    parents: tuple[ObjectId, ...] = ()
+    author: str = ""
+    message: str = ""
+    committed_at: datetime = field(default_factory=_utc_now)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRecord:
+    """A working copy: a base tree plus an overlay of changes, guarded by ``version``."""
+
+    id: SessionId
+    base_tree: ObjectId
+    name: str | None = None
+    source: SourceName | None = None
+    ref: RefName | None = None
+    base_commit: ObjectId | None = None
+    status: SessionStatus = SessionStatus.ACTIVE
+    tags: tuple[str, ...] = ()
+    created_at: datetime = field(default_factory=_utc_now)
+    updated_at: datetime = field(default_factory=_utc_now)
+    version: int = 1
+    metadata: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OverlayEntry:
+    """What a session has at one path instead of its base tree's entry."""
+
+    kind: OverlayKind
+    object_id: ObjectId | None = None
+    size: int = 0
+
+    @classmethod
+    def tombstone(cls) -> OverlayEntry:
+        """Return the entry that deletes a path of the base tree."""
+        return cls(OverlayKind.TOMBSTONE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckpointRecord:
+    """An immutable, named snapshot of a session's tree."""
+
+    session_id: SessionId
+    name: CheckpointName
+    tree_id: ObjectId
+    message: str = ""
+    created_at: datetime = field(default_factory=_utc_now)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing; pass ``next_cursor`` back for the next page (``None``: no more)."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None = None
