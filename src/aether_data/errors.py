@@ -1,4 +1,4 @@
-"""Errors by meaning. Raised near their cause; translated to HTTP, exit codes or OSError at the edges."""
+"""Errors by meaning: raised near their cause, translated (HTTP, exit codes, OSError) at edges."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class NotFound(AetherError):
 
 
 class Conflict(AetherError):
-    """The request clashes with the current state (name taken, concurrent change, merge conflict)."""
+    """The request clashes with the current state (name taken, concurrent change, conflict)."""
 
 
 class Invalid(AetherError):

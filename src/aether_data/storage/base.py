@@ -75,7 +75,8 @@ class ObjectStore(ABC):
     * ``_stat(oid)`` returns an ``ObjectStat``; raises ``NotFound``.
     * ``_iter()`` yields an ``ObjectStat`` for every stored object, in any order.
     * ``_delete(oid)`` removes the object; absent objects are ignored.
-    * ``_touch(oid)`` marks the object as freshly written (gc grace counts from now).
+    * ``_touch(oid)`` marks the object as freshly written (gc grace counts from now) and returns
+      whether it still exists; a False answer makes the writer store the object again.
     * ``_flush()`` makes every write so far durable.
     """
 
@@ -102,8 +103,9 @@ class ObjectStore(ABC):
     @abstractmethod
     def _delete(self, oid: ObjectId) -> None: ...
 
-    def _touch(self, oid: ObjectId) -> None:  # noqa: B027 - optional hook
-        """Backends that can refresh an object's mtime cheaply override this."""
+    def _touch(self, oid: ObjectId) -> bool:
+        """Backends that can refresh an object's mtime override this."""
+        return self.has(oid)
 
     def _flush(self) -> None:  # noqa: B027 - optional hook
         """Backends whose unsynced writes need a final barrier override this."""
@@ -140,6 +142,20 @@ class ObjectStore(ABC):
             self._trees.pop(oid, None)
         self._delete(oid)
 
+    def delete_if_stale(self, oid: ObjectId, cutoff: float) -> bool:
+        """Delete the object if its mtime is older than ``cutoff``; True if it was deleted.
+
+        Only gc calls this. Backends that can make the check and the delete atomic with respect
+        to ``_touch`` override it; this version leaves a window of one stat call.
+        """
+        try:
+            if self._stat(oid).mtime >= cutoff:
+                return False
+        except NotFound:
+            return False
+        self.delete(oid)
+        return True
+
     def sweep_temporary(self, older_than: float) -> int:
         """Delete leftovers of interrupted writes older than ``older_than`` (epoch seconds).
 
@@ -153,8 +169,7 @@ class ObjectStore(ABC):
 
     def _store(self, oid: ObjectId, kind: Kind, payload: bytes | memoryview, sync: bool) -> None:
         # Write-once: an existing object is only freshened, so gc sees it as recently used.
-        if self.has(oid):
-            self._touch(oid)
+        if self.has(oid) and self._touch(oid):
             return
         self._put(oid, pack(kind, payload, compress=kind is not Kind.CHUNKS), sync)
 

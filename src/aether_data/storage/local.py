@@ -128,9 +128,28 @@ class LocalObjectStore(ObjectStore):
         with contextlib.suppress(FileNotFoundError):
             self._path(oid).unlink()
 
-    def _touch(self, oid: ObjectId) -> None:
-        with contextlib.suppress(FileNotFoundError, PermissionError):
+    def _touch(self, oid: ObjectId) -> bool:
+        try:
             os.utime(self._path(oid))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def delete_if_stale(self, oid: ObjectId, cutoff: float) -> bool:
+        # Rename first, then judge the mtime of what was renamed: a writer's touch either landed
+        # before the rename (we see it and put the file back) or fails after it (the writer
+        # stores the object again). Either way no reused object is lost.
+        path = self._path(oid)
+        quarantine = path.with_name(f"{TEMP_PREFIX}gc-{secrets.token_hex(8)}")
+        try:
+            os.rename(path, quarantine)
+        except FileNotFoundError:
+            return False
+        if os.stat(quarantine).st_mtime >= cutoff:
+            os.replace(quarantine, path)
+            return False
+        quarantine.unlink()
+        return True
 
     def _flush(self) -> None:
         if _SYNCFS is not None:

@@ -49,7 +49,17 @@ class MemoryObjectStore(ObjectStore):
         with self._lock:
             self._objects.pop(oid, None)
 
-    def _touch(self, oid: ObjectId) -> None:
+    def _touch(self, oid: ObjectId) -> bool:
         with self._lock:
-            if oid in self._objects:
-                self._objects[oid] = (self._objects[oid][0], time.time())
+            if oid not in self._objects:
+                return False
+            self._objects[oid] = (self._objects[oid][0], time.time())
+            return True
+
+    def delete_if_stale(self, oid: ObjectId, cutoff: float) -> bool:
+        with self._lock:
+            entry = self._objects.get(oid)
+            if entry is None or entry[1] >= cutoff:
+                return False
+            del self._objects[oid]
+            return True
