@@ -121,7 +121,9 @@ class SqlCatalog(Catalog):
 
     def _insert_new(self, table: Table, values: Any) -> Insert:
         # The primary key decides: a row that exists already is left alone (rowcount 0).
-        return self._insert(table).values(values).on_conflict_do_nothing()
+        # SQLAlchemy reports an INSERT's rowcount only when asked to preserve it.
+        insert_new = self._insert(table).values(values).on_conflict_do_nothing()
+        return insert_new.execution_options(preserve_rowcount=True)
 
     @staticmethod
     def _one(conn: Connection, query: Any, missing: str) -> Mapping[str, Any]:

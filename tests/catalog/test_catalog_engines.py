@@ -1,0 +1,145 @@
+"""Opening catalogs: migrations, engine settings, URLs. Parametrized tests run on both engines."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event, inspect
+
+import aether_data.catalog
+from aether_data.catalog import SessionRecord, SqlCatalog
+from aether_data.catalog._schema import metadata
+from aether_data.errors import Invalid, MissingExtra
+from aether_data.ids import object_id_of
+
+MIGRATIONS = Path(aether_data.catalog.__file__).with_name("migrations")
+
+
+def head_revision() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine runs while the test runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.strip().upper())
+
+    event.listen(Engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(Engine, "before_cursor_execute", record)
+
+
+def test_fresh_database_reaches_head(fresh_url: str) -> None:
+    with SqlCatalog(fresh_url) as catalog:
+        assert catalog.schema_revision == head_revision() == "0001"
+        tables = set(inspect(catalog._engine).get_table_names())
+    assert {table.name for table in metadata.sorted_tables} | {"alembic_version"} == tables
+
+
+def test_reopening_is_a_no_op(fresh_url: str, statements: list[str]) -> None:
+    with SqlCatalog(fresh_url) as catalog:
+        catalog.create_source("sales")
+    statements.clear()
+    with SqlCatalog(fresh_url) as catalog:
+        assert [s.name for s in catalog.list_sources()] == ["sales"]
+        assert catalog.schema_revision == "0001"
+    writes = ("CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE")
+    assert [s for s in statements if s.startswith(writes)] == []
+
+
+def test_migrations_build_the_declared_schema(fresh_url: str) -> None:
+    with SqlCatalog(fresh_url) as catalog, catalog._engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_replicas_opening_a_fresh_database_together(race: Any, fresh_url: str) -> None:
+    opened = race(lambda _: SqlCatalog(fresh_url), threads=4)
+    assert [type(c) for c in opened] == [SqlCatalog] * 4, opened
+    for catalog in opened:
+        catalog.close()
+
+
+def test_opens_from_any_working_directory(
+    fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with SqlCatalog(fresh_url) as catalog:
+        assert catalog.schema_revision == "0001"
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+
+def test_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.db"
+    with SqlCatalog(f"sqlite:///{path}"):
+        pass
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_sqlite_connection_settings(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    with SqlCatalog(url, busy_timeout=12) as catalog, catalog._engine.connect() as conn:
+        pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert (pragma("foreign_keys"), pragma("busy_timeout")) == (1, 12_000)
+
+
+def test_sqlite_creates_the_folder_and_expands_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with SqlCatalog("sqlite:///~/.aether/deep/catalog.db") as catalog:
+        catalog.create_source("sales")
+    assert (tmp_path / ".aether" / "deep" / "catalog.db").is_file()
+
+
+def test_in_memory_sqlite_is_shared_by_threads(race: Any) -> None:
+    with SqlCatalog("sqlite://") as catalog:
+        base = object_id_of(b"t")
+        race(lambda i: catalog.create_session(SessionRecord(id=f"s{i}", base_tree=base)))
+        assert len(catalog.list_sessions().items) == 8
+
+
+def test_closing_through_the_context_manager(tmp_path: Path) -> None:
+    with SqlCatalog(f"sqlite:///{tmp_path / 'c.db'}") as catalog:
+        catalog.create_source("sales")
+    assert catalog._engine.pool.checkedout() == 0
+
+
+# --- URLs and extras -----------------------------------------------------------------------
+
+
+def test_missing_psycopg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(MissingExtra, match=r"aether-data\[postgres\]"):
+        SqlCatalog("postgresql+psycopg://127.0.0.1:5432/never")
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "oracle://x"])
+def test_unsupported_url(url: str) -> None:
+    with pytest.raises(Invalid, match="sqlite or postgresql"):
+        SqlCatalog(url)
+
+
+@pytest.mark.postgres
+def test_plain_postgresql_url_uses_psycopg(pg_server: Any, pg_database: str) -> None:
+    url = pg_server.url(pg_database).replace("+psycopg", "")
+    with SqlCatalog(url) as catalog:
+        assert catalog._engine.dialect.driver == "psycopg"
+        assert "password" not in repr(catalog)
