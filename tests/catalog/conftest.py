@@ -84,8 +84,8 @@ class PgServer:
                 )
                 return conn, user
             except self._psycopg.OperationalError as exc:
-                errors.append(str(exc).strip())
-        _unavailable("; ".join(errors))
+                errors.append(str(exc).strip().splitlines()[0])
+        _unavailable("; ".join(dict.fromkeys(errors)))
         raise AssertionError  # unreachable: _unavailable raises
 
     def url(self, database: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -23,6 +24,7 @@ _WRITE = "aether_write"
 # Any constant works; it only has to be the same for every process migrating this database.
 _MIGRATION_LOCK = 0x61657468_6572
 _MEMORY = {None, "", ":memory:"}
+_SQLITE_NEEDED = (3, 35)
 
 
 def open_engine(url: str, *, busy_timeout: float) -> tuple[Engine, AbstractContextManager[Any]]:
@@ -52,6 +54,11 @@ def _postgres_engine(url: URL) -> Engine:
 
 
 def _sqlite_engine(url: URL, busy_timeout: float) -> tuple[Engine, AbstractContextManager[Any]]:
+    if sqlite3.sqlite_version_info < _SQLITE_NEEDED:
+        raise RuntimeError(
+            f"the catalog needs SQLite {'.'.join(map(str, _SQLITE_NEEDED))} or newer "
+            f"(UPDATE ... RETURNING); this Python links SQLite {sqlite3.sqlite_version}"
+        )
     if url.database in _MEMORY:
         engine = create_engine(
             url.set(database=":memory:"),

@@ -129,7 +129,7 @@ class SqlCatalog(Catalog):
     def _one(conn: Connection, query: Any, missing: str) -> Mapping[str, Any]:
         row = conn.execute(query).mappings().first()
         if row is None:
-            raise NotFound(missing)
+            raise NotFound(f"no {missing}")
         return row
 
     def _require_source(self, conn: Connection, name: str) -> None:
@@ -174,7 +174,7 @@ class SqlCatalog(Catalog):
     def delete_source(self, name: SourceName) -> None:
         with self._write() as conn:
             if not conn.execute(delete(sources).where(sources.c.name == name)).rowcount:
-                raise NotFound(f"source {name!r}")
+                raise NotFound(f"no source {name!r}")
 
     # --- refs ----------------------------------------------------------------------------
 
@@ -544,7 +544,7 @@ class SqlCatalog(Catalog):
         query = delete(checkpoints).where(self._checkpoint_where(session_id, name))
         with self._write() as conn:
             if not conn.execute(query).rowcount:
-                raise NotFound(f"checkpoint {name!r} of session {session_id!r}")
+                raise NotFound(f"no checkpoint {name!r} of session {session_id!r}")
 
     # --- reachability --------------------------------------------------------------------
 
