@@ -1,0 +1,111 @@
+"""Fixtures shared by the whole suite: an S3 endpoint on loopback and a fresh S3 store per test.
+
+The endpoint is moto's threaded server (as s3fs's own tests use), bound to 127.0.0.1 on a free
+port for the whole session. A missing test dependency skips on a user's machine and fails in CI.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from aether_data.storage.s3 import S3ObjectStore
+
+S3_REGION = "us-east-1"
+S3_KEY = "testing"
+S3_SECRET = "testing"
+
+
+def require(module: str) -> ModuleType:
+    """Import a test dependency, or skip (user's machine) / fail (CI) saying how to get it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        reason = f"{module} is not installed; run: pip install 'aether-data[dev]'"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """URL of an S3 endpoint (moto) on loopback, shared by every test of the run."""
+    require("s3fs")
+    moto_server = require("moto.server")
+    port = _free_loopback_port()
+    # The server thread is a daemon, so even a run that never reaches stop() exits.
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint: str) -> Any:
+    """A boto3 S3 client for the test endpoint, for arranging and inspecting buckets."""
+    boto3 = require("boto3")
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id=S3_KEY,
+        aws_secret_access_key=S3_SECRET,
+        region_name=S3_REGION,
+    )
+
+
+@pytest.fixture
+def s3_bucket(s3_client: Any) -> Iterator[str]:
+    """A new, empty bucket; emptied and removed afterwards so moto's memory stays small."""
+    name = f"aether-test-{uuid.uuid4().hex[:20]}"
+    s3_client.create_bucket(Bucket=name)
+    yield name
+    _remove_bucket(s3_client, name)
+
+
+def _remove_bucket(client: Any, name: str) -> None:
+    for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=name):
+        for upload in page.get("Uploads", ()):
+            client.abort_multipart_upload(
+                Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+        keys = [{"Key": entry["Key"]} for entry in page.get("Contents", ())]
+        if keys:
+            client.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+    client.delete_bucket(Bucket=name)
+
+
+@pytest.fixture
+def make_s3_store(s3_endpoint: str) -> Iterator[Callable[[str], S3ObjectStore]]:
+    """Makes S3ObjectStores for any ``s3://`` url on the test endpoint; closes them afterwards."""
+    made: list[S3ObjectStore] = []
+
+    def make(url: str, **options: Any) -> S3ObjectStore:
+        credentials = {"key": S3_KEY, "secret": S3_SECRET, "region": S3_REGION}
+        made.append(S3ObjectStore(url, endpoint_url=s3_endpoint, **credentials, **options))
+        return made[-1]
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def s3_store(make_s3_store: Callable[[str], S3ObjectStore], s3_bucket: str) -> S3ObjectStore:
+    """An S3ObjectStore on a fresh bucket, under the prefix ``objects``."""
+    return make_s3_store(f"s3://{s3_bucket}/objects")
