@@ -6,6 +6,7 @@ from aether_data.objects.chunks import (
     CHUNKING_THRESHOLD,
     MAX_CHUNK,
     MIN_CHUNK,
+    NORMALIZATION,
     ChunkIndex,
     ChunkRef,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "HEADER_SIZE",
     "MAX_CHUNK",
     "MIN_CHUNK",
+    "NORMALIZATION",
     "ChunkIndex",
     "ChunkRef",
     "Commit",

@@ -26,6 +26,7 @@ from aether_data.objects import (
     HEADER_SIZE,
     MAX_CHUNK,
     MIN_CHUNK,
+    NORMALIZATION,
     ChunkIndex,
     ChunkRef,
     Commit,
@@ -85,7 +86,12 @@ class ObjectStore(ABC):
     def __init__(self) -> None:
         self._trees: OrderedDict[ObjectId, Tree] = OrderedDict()
         self._trees_lock = threading.Lock()
-        self._cdc = FastCDC(avg_size=AVERAGE_CHUNK, min_size=MIN_CHUNK, max_size=MAX_CHUNK)
+        self._cdc = FastCDC(
+            avg_size=AVERAGE_CHUNK,
+            min_size=MIN_CHUNK,
+            max_size=MAX_CHUNK,
+            normalized_chunking=NORMALIZATION,
+        )
 
     # ----------------------------------------------------------------- primitives
     @abstractmethod
