@@ -11,6 +11,7 @@ __all__ = [
     "MissingExtra",
     "NotFound",
     "PreconditionFailed",
+    "Unavailable",
 ]
 
 
@@ -36,6 +37,11 @@ class PreconditionFailed(AetherError):
 
 class Forbidden(AetherError):
     """The caller may not do this (missing scope, protected target, read-only session)."""
+
+
+class Unavailable(AetherError):
+    """A backend (object store endpoint, catalog database) could not be reached, even after
+    retries. Trying again later may succeed; nothing was changed by the failed call."""
 
 
 class Corrupt(AetherError):

@@ -15,8 +15,7 @@ import pytest
 from aether_data.storage import LocalObjectStore
 from aether_data.workspace import fsck
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _crash_writer import payload  # noqa: E402
+from _crash_writer import payload
 
 WRITER = Path(__file__).with_name("_crash_writer.py")
 OBJECTS = 1000

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from aether_data.errors import Forbidden, Invalid, MissingExtra, NotFound
+from aether_data.errors import Forbidden, Invalid, MissingExtra, NotFound, Unavailable
 from aether_data.ids import ObjectId, object_id_of
 from aether_data.storage import s3 as s3_module
 from aether_data.storage.s3 import MULTIPART_THRESHOLD, S3ObjectStore
@@ -347,7 +347,7 @@ def test_store_gives_up_after_max_attempts(make_s3_store: Any, s3_bucket: str, m
         raise _s3fs_style(_client_error("ServiceUnavailable", 503))
 
     monkeypatch.setattr(store._fs, "call_s3", down)
-    with pytest.raises(OSError, match="ServiceUnavailable"):
+    with pytest.raises(Unavailable, match="ServiceUnavailable"):
         store.stat(MISSING)
     assert calls == ["head_object", "head_object"]
 
@@ -365,7 +365,8 @@ def test_unreachable_endpoint_fails_after_max_attempts() -> None:
         max_attempts=2,
     )
     try:
-        with pytest.raises(botocore_exceptions.EndpointConnectionError):
+        with pytest.raises(Unavailable, match="2 attempts") as caught:
             store.stat(MISSING)
+        assert isinstance(caught.value.__cause__, botocore_exceptions.EndpointConnectionError)
     finally:
         store.close()

@@ -20,6 +20,7 @@ from aether_data.errors import (
     MissingExtra,
     NotFound,
     PreconditionFailed,
+    Unavailable,
 )
 from aether_data.service import open_services
 from aether_data.settings import Settings
@@ -35,6 +36,7 @@ EXIT_CODES: dict[type[AetherError], int] = {
     Forbidden: 5,
     Corrupt: 6,
     MissingExtra: 7,
+    Unavailable: 8,
 }
 
 

@@ -22,7 +22,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from aether_data.errors import AetherError, Forbidden, Invalid, MissingExtra, NotFound
+from aether_data.errors import (
+    AetherError,
+    Forbidden,
+    Invalid,
+    MissingExtra,
+    NotFound,
+    Unavailable,
+)
 from aether_data.ids import ObjectId
 from aether_data.storage.base import ObjectStat, ObjectStore
 
@@ -184,6 +191,10 @@ class S3ObjectStore(ObjectStore):
             return NotFound(f"that multipart upload is no longer in progress in {self.url}")
         if status == 403:
             return Forbidden(f"access to {self.url} was denied ({code})")
+        if _is_transient(exc):
+            return Unavailable(
+                f"{self.url} did not answer after {self.max_attempts} attempts: {exc}"
+            )
         return None
 
     def _call(self, method: str, oid: ObjectId | None = None, **kwargs: Any) -> Any:
@@ -257,13 +268,16 @@ class S3ObjectStore(ObjectStore):
     def _delete(self, oid: ObjectId) -> None:
         self._call("delete_object", Key=self._key(oid))  # S3 deletes of absent keys succeed
 
-    def _touch(self, oid: ObjectId) -> None:
+    def _touch(self, oid: ObjectId) -> bool:
         # S3 has no utime: copying an object onto itself renews LastModified, and S3 accepts a
         # self-copy only if something changes, hence REPLACE (we keep no metadata to lose).
         key = self._key(oid)
         source = {"Bucket": self.bucket, "Key": key}
-        with contextlib.suppress(NotFound):  # deleted meanwhile: as harmless as for a folder
+        try:
             self._call("copy_object", oid, Key=key, CopySource=source, MetadataDirective="REPLACE")
+        except NotFound:
+            return False  # deleted meanwhile (gc): the writer stores it again
+        return True
 
     def sweep_temporary(self, older_than: float) -> int:
         removed = 0

@@ -1,0 +1,154 @@
+"""The ``aether`` executable, end to end, in subprocesses against a real AETHER_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aether_data.catalog import SqlCatalog
+from aether_data.ids import RefName, SourceName
+from aether_data.objects import Commit
+from aether_data.settings import Settings
+from aether_data.storage import LocalObjectStore
+
+AETHER = shutil.which("aether") or str(Path(sys.executable).with_name("aether"))
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def run(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AETHER_")}
+    env["AETHER_HOME"] = str(home)
+    proc = subprocess.run(
+        [AETHER, *args], check=False, capture_output=True, text=True, env=env, timeout=120
+    )
+    if check is not None:
+        assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)
+    return proc
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    (src / "data").mkdir(parents=True)
+    (src / "data" / "orders.csv").write_text("id,amount\n1,10\n")
+    (src / "notes.md").write_text("# notes\n")
+    return src
+
+
+def _object_path(home: Path, oid: str) -> Path:
+    return home / "objects" / oid[:2] / oid[2:]
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        [],
+        ["fsck"],
+        ["gc"],
+        ["tree"],
+        ["tree", "write"],
+        ["tree", "ls"],
+        ["object", "cat"],
+        ["object", "info"],
+    ],
+)
+def test_every_verb_has_help(home: Path, verb: list[str]) -> None:
+    out = run(home, *verb, "--help").stdout
+    assert "Usage: aether" in out
+
+
+def test_tree_write_ls_cat_info(home: Path, folder: Path) -> None:
+    tree_id = run(home, "tree", "write", str(folder)).stdout.strip()
+    assert len(tree_id) == 64
+    listing = json.loads(run(home, "tree", "ls", "-r", tree_id, "--json").stdout)
+    assert [(row["path"], row["kind"]) for row in listing] == [
+        ("data", "dir"),
+        ("data/orders.csv", "file"),
+        ("notes.md", "file"),
+    ]
+    csv = next(row for row in listing if row["path"] == "data/orders.csv")
+    assert run(home, "object", "cat", csv["id"]).stdout == "id,amount\n1,10\n"
+    info = json.loads(run(home, "object", "info", csv["id"], "--json").stdout)
+    assert info == {
+        "id": csv["id"],
+        "kind": "blob",
+        "size": 15,
+        "chunks": 0,
+        "stored_size": info["stored_size"],
+    }
+
+
+def test_bad_and_unknown_ids_get_clear_errors(home: Path) -> None:
+    bad = run(home, "object", "cat", "not-an-id", check=2)
+    assert "not an object id" in bad.stderr
+    missing = run(home, "object", "cat", "0" * 64, check=3)
+    assert f"object {'0' * 64} is not in the store" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_fsck_clean_then_corrupt(home: Path, folder: Path) -> None:
+    tree_id = run(home, "tree", "write", str(folder)).stdout.strip()
+    _name_in_catalog(home, tree_id)
+    report = json.loads(run(home, "fsck", "--json").stdout)
+    assert report["ok"] is True
+    assert report["roots"] >= 1
+    assert report["reachable"] == 5  # commit, tree, subtree, two files
+
+    victim = _object_path(home, tree_id)
+    victim.chmod(0o644)
+    victim.write_bytes(victim.read_bytes()[:-1] + b"X")
+    proc = run(home, "fsck", "--json", check=1)
+    problems = json.loads(proc.stdout)["problems"]
+    assert [(p["object"], p["problem"]) for p in problems] == [(tree_id, "corrupt")]
+    human = run(home, "fsck", check=1).stdout
+    assert f"corrupt object {tree_id}" in human
+
+
+def _name_in_catalog(home: Path, tree_id: str) -> None:
+    """Point a branch at a commit of the tree, the way the sessions layer will."""
+    settings = Settings.for_home(home)
+    store = LocalObjectStore(settings.store_url)
+    commit = Commit(tree_id, (), "t <t@example.org>", time.time_ns() // 1000, "import")
+    commit_id = store.put_commit(commit)
+    with SqlCatalog(settings.catalog_url) as catalog:
+        catalog.create_source(SourceName("demo"))
+        catalog.compare_and_set_ref(
+            SourceName("demo"), RefName("main"), new=commit_id, expected=None
+        )
+
+
+def test_gc_respects_grace_and_roots(home: Path, folder: Path) -> None:
+    kept = run(home, "tree", "write", str(folder)).stdout.strip()
+    _name_in_catalog(home, kept)
+    (folder / "notes.md").write_text("changed\n")
+    dropped = run(home, "tree", "write", str(folder)).stdout.strip()
+
+    young = json.loads(run(home, "gc", "--json").stdout)
+    assert young["deleted"] == 0
+    assert young["kept_young"] == 2  # the new root tree and the new notes.md blob
+
+    dry = json.loads(run(home, "gc", "--grace", "0", "--dry-run", "--json").stdout)
+    assert dry["deleted"] == 2
+    assert _object_path(home, dropped).exists()
+
+    done = json.loads(run(home, "gc", "--grace", "0s", "--json").stdout)
+    assert done["deleted"] == 2
+    assert not _object_path(home, dropped).exists()
+    assert _object_path(home, kept).exists()
+    assert json.loads(run(home, "fsck", "--json").stdout)["ok"] is True
+
+
+def test_bad_grace_is_a_usage_error(home: Path) -> None:
+    proc = run(home, "gc", "--grace", "soon", check=2)
+    assert "not a duration" in proc.stderr
