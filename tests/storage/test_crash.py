@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from _crash_writer import payload
 
 from aether_data.storage import LocalObjectStore
 from aether_data.workspace import fsck
-
-from _crash_writer import payload
 
 WRITER = Path(__file__).with_name("_crash_writer.py")
 OBJECTS = 1000
