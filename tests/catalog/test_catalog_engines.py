@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, event, inspect
 import aether_data.catalog
 from aether_data.catalog import SessionRecord, SqlCatalog
 from aether_data.catalog._schema import metadata
-from aether_data.errors import Invalid, MissingExtra
+from aether_data.errors import Invalid, MissingExtra, Unavailable
 from aether_data.ids import object_id_of
 
 MIGRATIONS = Path(aether_data.catalog.__file__).with_name("migrations")
@@ -143,3 +144,11 @@ def test_plain_postgresql_url_uses_psycopg(pg_server: Any, pg_database: str) -> 
     with SqlCatalog(url) as catalog:
         assert catalog._engine.dialect.driver == "psycopg"
         assert "password" not in repr(catalog)
+
+
+def test_unreachable_postgres_is_unavailable() -> None:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(Unavailable, match="not reachable"):
+        SqlCatalog(f"postgresql+psycopg://127.0.0.1:{port}/nothing")

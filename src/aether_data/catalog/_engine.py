@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-from aether_data.errors import Conflict, Invalid, MissingExtra
+from aether_data.errors import Conflict, Invalid, MissingExtra, Unavailable
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _WRITE = "aether_write"
@@ -115,8 +115,8 @@ def translated_errors() -> Iterator[None]:
         raise Invalid(f"the catalog refused a value: {error.orig}") from error
     except exc.OperationalError as error:
         if "database is locked" in str(error.orig):
-            raise Conflict("the catalog stayed busy (locked) past its busy timeout") from error
-        raise
+            raise Unavailable("the catalog stayed busy (locked) past its busy timeout") from error
+        raise Unavailable(f"the catalog database is not reachable: {error.orig}") from error
 
 
 def upgrade(engine: Engine) -> None:
