@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -75,15 +76,30 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> tuple[Engine, AbstractConte
     return engine, guard
 
 
+def _enable_wal(cursor: Any, deadline: float) -> None:
+    # Switching a fresh file to WAL needs an exclusive lock, and SQLite answers "locked" at once,
+    # without its busy handler, while another connection is doing the same; so we wait here.
+    delay = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own implicit BEGIN is deferred; we emit BEGIN ourselves (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        _enable_wal(cursor, deadline=time.monotonic() + busy_timeout)
         cursor.close()
 
     @event.listens_for(engine, "begin")
