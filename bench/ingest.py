@@ -79,11 +79,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--large-count", type=int, default=4, help="number of large files")
     p.add_argument("--workdir", type=Path, default=DEFAULT_PARENT, help="parent folder")
     p.add_argument("--repeat", type=int, default=3, help="timed runs per contender (median)")
-    p.add_argument("--workers", type=int, default=4, help="aether ingest worker threads")
+    p.add_argument(
+        "--workers", type=int, default=None, help="aether ingest worker threads (default: CPUs)"
+    )
     p.add_argument("--seed", type=int, default=20240601, help="seed for the generated tree")
     p.add_argument("--keep", action="store_true", help="keep the work folder afterwards")
     args = p.parse_args(argv)
-    if args.repeat < 1 or args.small < 0 or args.workers < 1:
+    if args.repeat < 1 or args.small < 0 or (args.workers is not None and args.workers < 1):
         p.error("--repeat and --workers must be at least 1, --small at least 0")
     return args
 
@@ -235,7 +237,7 @@ def bench_git(src: Path, dst: Path) -> tuple[float, float]:
     return timed(add_commit), timed(os.sync)
 
 
-def bench_aether(src: Path, dst: Path, workers: int) -> float:
+def bench_aether(src: Path, dst: Path, workers: int | None) -> float:
     """Seconds for ``ingest_directory`` into a fresh local store, durable on return."""
     return timed(lambda: ingest_directory(LocalObjectStore(dst), src, workers=workers))
 
@@ -251,7 +253,7 @@ def disk_usage(path: Path) -> tuple[int, int]:
     return int(used.split()[0]), int(apparent.split()[0])
 
 
-def run_once(contender: str, src: Path, dst: Path, workers: int) -> dict[str, float]:
+def run_once(contender: str, src: Path, dst: Path, workers: int | None) -> dict[str, float]:
     """Time one contender once into ``dst``; returns seconds per table row."""
     if contender == "aether":
         return {"aether ingest": bench_aether(src, dst, workers)}
@@ -311,11 +313,11 @@ def fs_type(path: Path) -> str:
     return kind
 
 
-def machine_line(work: Path, workers: int) -> str:
+def machine_line(work: Path, workers: int | None) -> str:
     git = capture(["git", "--version"])
     return (
         f"machine: {os.cpu_count()} cpus (nproc {len(os.sched_getaffinity(0))}), "
-        f"aether ingest workers {workers}, "
+        f"aether ingest workers {workers or os.cpu_count()}, "
         f"python {platform.python_version()}, {platform.system()} {platform.release()}, "
         f"{git}, work folder {work} on {fs_type(work)}"
     )

@@ -58,7 +58,7 @@ _local = threading.local()
 def _compressor() -> zstandard.ZstdCompressor:
     # zstd contexts are not thread-safe; one per thread keeps parallel ingest lock-free.
     if not hasattr(_local, "compressor"):
-        _local.compressor = zstandard.ZstdCompressor(level=3)
+        _local.compressor = zstandard.ZstdCompressor(level=1)
         _local.decompressor = zstandard.ZstdDecompressor()
     return _local.compressor
 
@@ -70,12 +70,12 @@ def _decompressor() -> zstandard.ZstdDecompressor:
 
 def pack(kind: Kind, payload: bytes | memoryview, *, compress: bool = True) -> bytes:
     """Return the stored form of ``payload``; compressed only where that saves space."""
-    body, codec = bytes(payload), Codec.RAW
-    if compress and len(body) >= _MIN_COMPRESS_SIZE:
-        squeezed = _compressor().compress(body)
-        if len(squeezed) <= len(body) * (1 - _MIN_SAVING):
-            body, codec = squeezed, Codec.ZSTD
-    return _HEADER.pack(_MAGIC, kind.value, codec.value, len(payload)) + body
+    size = len(payload)
+    if compress and size >= _MIN_COMPRESS_SIZE:
+        squeezed = _compressor().compress(payload)
+        if len(squeezed) <= size * (1 - _MIN_SAVING):
+            return _HEADER.pack(_MAGIC, kind.value, Codec.ZSTD.value, size) + squeezed
+    return _HEADER.pack(_MAGIC, kind.value, Codec.RAW.value, size) + payload
 
 
 def parse_header(raw: bytes | memoryview) -> Header:

@@ -9,6 +9,7 @@ itself, never trusting a caller's, and verifies every object it reads.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -208,7 +209,7 @@ class ObjectStore(ABC):
             oid = object_id_of(data)
             self._store(oid, Kind.BLOB, data, sync)
             return oid
-        chunks = (bytes(c.data) for c in self._cdc.cut_buf(data))
+        chunks = (c.data for c in self._cdc.cut_buf(data))
         return self._put_chunked(chunks, sync).id
 
     def put_stream(self, stream: BinaryIO, *, sync: bool = True) -> BlobInfo:
@@ -218,10 +219,25 @@ class ObjectStore(ABC):
             return BlobInfo(self.put_bytes(head, sync=sync), len(head))
         return self._put_chunked(self._cut_stream(head, stream), sync)
 
-    def _cut_stream(self, head: bytes, stream: BinaryIO) -> Iterator[bytes]:
-        return (bytes(c.data) for c in self._cdc.cut_stream(_Prefixed(head, stream)))
+    def put_path(self, path: str | os.PathLike[str], *, sync: bool = True) -> BlobInfo:
+        """Store the content of a local file (large files are chunked from a memory map)."""
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            if size > CHUNKING_THRESHOLD:
+                return self._put_chunked((c.data for c in self._cdc.cut_file(path)), sync)
+            data = _read_fd(fd, size)
+        finally:
+            os.close(fd)
+        if len(data) > CHUNKING_THRESHOLD:  # grew while we read it
+            return self._put_chunked((c.data for c in self._cdc.cut_buf(data)), sync)
+        return BlobInfo(self.put_bytes(data, sync=sync), len(data))
 
-    def _put_chunked(self, chunks: Iterable[bytes], sync: bool) -> BlobInfo:
+    def _cut_stream(self, head: bytes, stream: BinaryIO) -> Iterator[memoryview]:
+        # Each view is consumed before the chunker reuses its buffer: _put_chunked is sequential.
+        return (c.data for c in self._cdc.cut_stream(_Prefixed(head, stream)))
+
+    def _put_chunked(self, chunks: Iterable[bytes | memoryview], sync: bool) -> BlobInfo:
         whole = hashlib.sha256()
         refs: list[ChunkRef] = []
         for chunk in chunks:
@@ -347,6 +363,17 @@ class _Prefixed:
         piece = self.read(len(buf))
         buf[: len(piece)] = piece
         return len(piece)
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    """Everything readable from ``fd``; ``size`` is the expected length (one read, usually)."""
+    first = os.read(fd, size + 1)
+    if len(first) <= size:  # a short read of a regular file is its end
+        return first
+    parts = [first]
+    while piece := os.read(fd, 1 << 20):
+        parts.append(piece)
+    return b"".join(parts)
 
 
 def _verify(oid: ObjectId, kind: Kind, payload: bytes) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import itertools
 import os
 import secrets
 import threading
@@ -38,7 +39,7 @@ def _syncfs_function():  # returns a ctypes function or None
 _SYNCFS = _syncfs_function()
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(path: str | Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -54,13 +55,17 @@ class LocalObjectStore(ObjectStore):
         self.root = Path(root)
         self.url = self.root.as_uri() if self.root.is_absolute() else str(self.root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._root = str(self.root)
         self._made_dirs: set[str] = set()
         self._lock = threading.Lock()
+        # Temp names: unique per process and store without asking the OS for randomness per write.
+        self._temp_prefix = f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-"
+        self._temp_counter = itertools.count()
 
-    def _path(self, oid: ObjectId) -> Path:
+    def _path(self, oid: ObjectId) -> str:
         if len(oid) != 64 or not _HEX.issuperset(oid):
             raise Invalid(f"not an object id: {oid!r}")
-        return self.root / oid[:2] / oid[2:]
+        return f"{self._root}/{oid[:2]}/{oid[2:]}"
 
     def _get(self, oid: ObjectId, start: int = 0, end: int | None = None) -> bytes:
         try:
@@ -72,20 +77,21 @@ class LocalObjectStore(ObjectStore):
 
     def _put(self, oid: ObjectId, data: bytes, sync: bool) -> None:
         final = self._path(oid)
-        self._ensure_dir(final.parent, sync)
-        temp = final.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+        folder = f"{self._root}/{oid[:2]}"
+        self._ensure_dir(folder, sync)
+        temp = f"{folder}/{self._temp_prefix}{next(self._temp_counter)}"
         try:
             self._write_file(temp, data, sync)
             os.rename(temp, final)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
+                os.unlink(temp)
             raise
         if sync:
-            _fsync_dir(final.parent)
+            _fsync_dir(folder)
 
     @staticmethod
-    def _write_file(path: Path, data: bytes, sync: bool) -> None:
+    def _write_file(path: str, data: bytes, sync: bool) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         try:
             view = memoryview(data)
@@ -96,15 +102,16 @@ class LocalObjectStore(ObjectStore):
         finally:
             os.close(fd)
 
-    def _ensure_dir(self, folder: Path, sync: bool) -> None:
-        if folder.name in self._made_dirs:
+    def _ensure_dir(self, folder: str, sync: bool) -> None:
+        if folder in self._made_dirs:
             return
-        if not folder.is_dir():
-            folder.mkdir(exist_ok=True)
+        if not os.path.isdir(folder):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder)
             if sync:
-                _fsync_dir(self.root)
+                _fsync_dir(self._root)
         with self._lock:
-            self._made_dirs.add(folder.name)
+            self._made_dirs.add(folder)
 
     def _stat(self, oid: ObjectId) -> ObjectStat:
         try:
@@ -126,7 +133,7 @@ class LocalObjectStore(ObjectStore):
 
     def _delete(self, oid: ObjectId) -> None:
         with contextlib.suppress(FileNotFoundError):
-            self._path(oid).unlink()
+            os.unlink(self._path(oid))
 
     def _touch(self, oid: ObjectId) -> bool:
         try:
@@ -140,7 +147,7 @@ class LocalObjectStore(ObjectStore):
         # before the rename (we see it and put the file back) or fails after it (the writer
         # stores the object again). Either way no reused object is lost.
         path = self._path(oid)
-        quarantine = path.with_name(f"{TEMP_PREFIX}gc-{secrets.token_hex(8)}")
+        quarantine = f"{self._root}/{oid[:2]}/{self._temp_prefix}gc-{next(self._temp_counter)}"
         try:
             os.rename(path, quarantine)
         except FileNotFoundError:
@@ -148,7 +155,7 @@ class LocalObjectStore(ObjectStore):
         if os.stat(quarantine).st_mtime >= cutoff:
             os.replace(quarantine, path)
             return False
-        quarantine.unlink()
+        os.unlink(quarantine)
         return True
 
     def _flush(self) -> None:
