@@ -80,6 +80,10 @@ class ObjectStore(ABC):
     * ``_touch(oid)`` marks the object as freshly written (gc grace counts from now) and returns
       whether it still exists; a False answer makes the writer store the object again.
     * ``_flush()`` makes every write so far durable.
+
+    Two conveniences have safe defaults that backends refine: ``delete_if_stale`` (gc's
+    check-and-delete; atomic on the local store) and ``sweep_temporary`` (removes leftovers of
+    interrupted writes: temp files locally, incomplete multipart uploads on S3).
     """
 
     url: str = ""
