@@ -240,3 +240,27 @@ def test_unsynced_writes_are_readable_and_flush_is_safe(store: ObjectStore) -> N
     ids = [store.put_bytes(os.urandom(100), sync=False) for _ in range(10)]
     store.flush()
     assert all(store.has(oid) for oid in ids)
+
+
+class _Trickle(io.RawIOBase):
+    """A raw stream that returns at most 1000 bytes per read, like a socket."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = memoryview(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), 1000, len(self._data))
+        buffer[:n] = self._data[:n]
+        self._data = self._data[n:]
+        return n
+
+
+@pytest.mark.parametrize("size", [0, 5000, CHUNKING_THRESHOLD + 5000])
+def test_short_reads_from_raw_streams_lose_nothing(store: ObjectStore, size: int) -> None:
+    data = _random_bytes(size, seed=8)
+    info = store.put_stream(_Trickle(data))
+    assert info.size == size
+    assert store.read_bytes(info.id) == data

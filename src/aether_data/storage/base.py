@@ -218,7 +218,7 @@ class ObjectStore(ABC):
 
     def put_stream(self, stream: BinaryIO, *, sync: bool = True) -> BlobInfo:
         """Store everything read from ``stream`` without holding more than a few chunks."""
-        head = stream.read(CHUNKING_THRESHOLD + 1)
+        head = _read_up_to(stream, CHUNKING_THRESHOLD + 1)
         if len(head) <= CHUNKING_THRESHOLD:
             return BlobInfo(self.put_bytes(head, sync=sync), len(head))
         return self._put_chunked(self._cut_stream(head, stream), sync)
@@ -367,6 +367,15 @@ class _Prefixed:
         piece = self.read(len(buf))
         buf[: len(piece)] = piece
         return len(piece)
+
+
+def _read_up_to(stream: BinaryIO, limit: int) -> bytes:
+    """Read until ``limit`` bytes or the end: raw streams (sockets, pipes) may return less."""
+    parts, have = [], 0
+    while have < limit and (piece := stream.read(limit - have)):
+        parts.append(piece)
+        have += len(piece)
+    return b"".join(parts)
 
 
 def _read_fd(fd: int, size: int) -> bytes:
