@@ -23,6 +23,10 @@ HEADER_SIZE = _HEADER.size
 _MIN_SAVING = 0.10
 # Payloads smaller than this are stored raw: the header and frame overhead eat the gain.
 _MIN_COMPRESS_SIZE = 256
+# Larger payloads are first judged on a sample, so incompressible data (Parquet pages, images,
+# archives) costs one small trial instead of a full compression pass.
+_SAMPLE_ABOVE = 64 << 10
+_SAMPLE = 8 << 10
 
 
 class Kind(enum.Enum):
@@ -71,11 +75,18 @@ def _decompressor() -> zstandard.ZstdDecompressor:
 def pack(kind: Kind, payload: bytes | memoryview, *, compress: bool = True) -> bytes:
     """Return the stored form of ``payload``; compressed only where that saves space."""
     size = len(payload)
-    if compress and size >= _MIN_COMPRESS_SIZE:
+    if compress and size >= _MIN_COMPRESS_SIZE and _worth_trying(payload):
         squeezed = _compressor().compress(payload)
         if len(squeezed) <= size * (1 - _MIN_SAVING):
             return _HEADER.pack(_MAGIC, kind.value, Codec.ZSTD.value, size) + squeezed
     return _HEADER.pack(_MAGIC, kind.value, Codec.RAW.value, size) + payload
+
+
+def _worth_trying(payload: bytes | memoryview) -> bool:
+    if len(payload) <= _SAMPLE_ABOVE:
+        return True
+    sample = memoryview(payload)[:_SAMPLE]
+    return len(_compressor().compress(sample)) <= _SAMPLE * (1 - _MIN_SAVING)
 
 
 def parse_header(raw: bytes | memoryview) -> Header:
