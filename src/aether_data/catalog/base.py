@@ -247,6 +247,7 @@ class Catalog(ABC):
         expected_version: int,
         changes: Mapping[str, OverlayEntry | None],
         replace: bool = False,
+        base_tree: ObjectId | None = None,
     ) -> SessionRecord:
         """Atomically change the overlay if the session is still at ``expected_version``.
 
@@ -256,6 +257,8 @@ class Catalog(ABC):
             changes: path -> new entry; ``None`` drops the path's overlay entry (the path shows
                 the base tree again). Use ``OverlayEntry.tombstone()`` to delete a base path.
             replace: clear the whole overlay first (restore, rebase).
+            base_tree: also move the session's base tree, in the same transaction (with
+                ``replace``, this is how a session is restored or rebased).
 
         Returns:
             The session with its bumped version.

@@ -448,13 +448,15 @@ class SqlCatalog(Catalog):
         expected_version: int,
         changes: Mapping[str, OverlayEntry | None],
         replace: bool = False,
+        base_tree: ObjectId | None = None,
     ) -> SessionRecord:
         checked = {
             check.path(path): None if entry is None else check.entry(entry)
             for path, entry in changes.items()
         }
+        values = None if base_tree is None else {"base_tree": check.object_id(base_tree)}
         with self._write() as conn:
-            row = self._bump(conn, session_id, expected_version)
+            row = self._bump(conn, session_id, expected_version, values)
             self._clear_overlay(conn, session_id, None if replace else list(checked))
             self._insert_entries(conn, session_id, checked)
         return codec.session_from_row(row)

@@ -1,0 +1,119 @@
+"""A session's file tree at one version: its base tree seen through its overlay."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Mapping
+
+from aether_data.catalog import OverlayEntry, OverlayKind
+from aether_data.ids import ObjectId
+from aether_data.objects import EntryKind, Tree, TreeEntry
+from aether_data.storage.base import ObjectStore
+from aether_data.workspace.paths import join, parent_and_name, split_path
+
+__all__ = ["EMPTY_TREE", "OverlayIndex", "SessionView", "to_entry"]
+
+EMPTY_TREE = Tree().id
+
+
+def to_entry(name: str, overlay: OverlayEntry) -> TreeEntry:
+    """The tree entry an overlay entry stands for (not for tombstones)."""
+    assert overlay.object_id is not None
+    return TreeEntry(name, EntryKind(overlay.kind.value), overlay.object_id, overlay.size)
+
+
+class OverlayIndex:
+    """An overlay with the lookups a view needs: by path, by prefix and by parent folder."""
+
+    def __init__(self, entries: Mapping[str, OverlayEntry]) -> None:
+        self.entries = dict(entries)
+        self._paths = sorted(self.entries)
+        self._children: dict[str, dict[str, OverlayEntry]] = {}
+        self.touched: set[str] = set()
+        for path, entry in self.entries.items():
+            parent, name = parent_and_name(path)
+            self._children.setdefault(parent, {})[name] = entry
+            ancestor = path
+            while ancestor:
+                ancestor = parent_and_name(ancestor)[0]
+                self.touched.add(ancestor)
+
+    def under(self, folder: str) -> Iterator[str]:
+        """Overlay paths strictly below ``folder``."""
+        start = f"{folder}/"
+        at = bisect.bisect_left(self._paths, start)
+        while at < len(self._paths) and self._paths[at].startswith(start):
+            yield self._paths[at]
+            at += 1
+
+    def children(self, folder: str) -> Mapping[str, OverlayEntry]:
+        """Overlay entries directly inside ``folder``."""
+        return self._children.get(folder, {})
+
+
+class SessionView:
+    """Read access to a session's tree without materializing it."""
+
+    def __init__(self, store: ObjectStore, base_tree: ObjectId, overlay: OverlayIndex) -> None:
+        self.store = store
+        self.base_tree = base_tree
+        self.overlay = overlay
+
+    def lookup(self, path: str) -> TreeEntry | None:
+        """The entry at a canonical path (a ``dir`` entry for the root), or None."""
+        entry = TreeEntry("root", EntryKind.DIR, self.base_tree) if not path else None
+        tree: ObjectId | None = self.base_tree
+        prefix = ""
+        for name in split_path(path):
+            prefix = join(prefix, name)
+            entry = self._child(tree, prefix, name)
+            if entry is None:
+                return None
+            tree = entry.id if entry.kind is EntryKind.DIR else None
+        return entry
+
+    def _child(self, tree: ObjectId | None, path: str, name: str) -> TreeEntry | None:
+        override = self.overlay.entries.get(path)
+        if override is not None:
+            return None if override.kind is OverlayKind.TOMBSTONE else to_entry(name, override)
+        return None if tree is None else self.store.get_tree(tree).get(name)
+
+    def listdir(self, path: str) -> list[TreeEntry]:
+        """Entries of the folder at ``path``, sorted by name; [] if it is not a folder."""
+        entry = self.lookup(path)
+        if entry is None or entry.kind is not EntryKind.DIR:
+            return []
+        return list(self._merged(path, entry.id))
+
+    def _merged(self, path: str, tree_id: ObjectId) -> Tree:
+        children = {e.name: e for e in self.store.get_tree(tree_id)}
+        for name, override in self.overlay.children(path).items():
+            if override.kind is OverlayKind.TOMBSTONE:
+                children.pop(name, None)
+            else:
+                children[name] = to_entry(name, override)
+        return Tree(children.values())
+
+    def materialize(self) -> ObjectId:
+        """Store the trees this view differs by and return the root tree's id."""
+        return self._build("", self.base_tree)
+
+    def _build(self, path: str, tree_id: ObjectId) -> ObjectId:
+        if path not in self.overlay.touched:
+            return tree_id
+        entries = []
+        for entry in self._merged(path, tree_id):
+            if entry.kind is EntryKind.DIR:
+                built = self._build(join(path, entry.name), entry.id)
+                entries.append(TreeEntry(entry.name, entry.kind, built))
+            else:
+                entries.append(entry)
+        return self.store.put_tree(Tree(entries))
+
+    def walk(self, path: str = "") -> Iterator[tuple[str, TreeEntry]]:
+        """Every entry below ``path``, depth first, in sorted order."""
+        for entry in self.listdir(path):
+            child = join(path, entry.name)
+            yield child, entry
+            if entry.kind is EntryKind.DIR:
+                yield from self.walk(child)
