@@ -1,0 +1,133 @@
+"""Sources: creation, source@ref, log, and committing sessions (CAS, merge, conflicts)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from aether_data.catalog import SessionStatus, SqlCatalog
+from aether_data.errors import Conflict, Invalid, NotFound
+from aether_data.storage import LocalObjectStore
+from aether_data.workspace.sessions import Sessions
+from aether_data.workspace.sources import Sources, parse_source_ref
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    store = LocalObjectStore(tmp_path / "objects")
+    with SqlCatalog(f"sqlite:///{tmp_path / 'catalog.db'}") as catalog:
+        yield Sessions(store, catalog), Sources(store, catalog)
+
+
+def _session_on(sessions: Sessions, sources: Sources, source: str, ref: str | None = None):
+    commit, tree = sources.resolve(source, ref)
+    return sessions.create(tree=tree, source=source, ref=ref or "main", base_commit=commit)
+
+
+def test_parse_source_ref() -> None:
+    assert parse_source_ref("sales") == ("sales", None)
+    assert parse_source_ref("sales@v1") == ("sales", "v1")
+    for bad in ["", "@main", "sales@"]:
+        with pytest.raises(Invalid):
+            parse_source_ref(bad)
+
+
+def test_create_resolve_and_log(env) -> None:
+    sessions, sources = env
+    sources.create("sales", provenance={"url": "file:///x"})
+    _commit, tree = sources.resolve("sales")
+    assert sessions.store.get_tree(tree).names == []
+    assert [c.message for _, c in sources.log("sales")] == ["initial import"]
+    assert sources.log("sales").__next__()[1].meta == {"url": "file:///x"}
+    with pytest.raises(NotFound):
+        sources.resolve("sales", "nope")
+    with pytest.raises(Conflict):
+        sources.create("sales")
+
+
+def test_commit_fast_forward_and_rebase(env) -> None:
+    sessions, sources = env
+    sources.create("sales")
+    s = _session_on(sessions, sources, "sales")
+    sessions.write(s.id, "a.csv", b"1")
+    out = sources.commit_session(sessions, s.id, message="add a")
+    assert out.commit is not None
+    assert not out.merged
+    commit, _tree = sources.resolve("sales")
+    assert commit == out.commit
+    assert sessions.get(s.id).base_commit == commit
+    assert sessions.catalog.get_overlay(s.id) == {}  # rebased onto its own commit
+    assert sessions.read(s.id, "a.csv") == b"1"
+    assert [c.message for _, c in sources.log("sales")] == ["add a", "initial import"]
+
+
+def test_branch_moved_disjoint_changes_merge(env) -> None:
+    sessions, sources = env
+    sources.create("sales")
+    one = _session_on(sessions, sources, "sales")
+    two = _session_on(sessions, sources, "sales")
+    sessions.write(one.id, "one.csv", b"1")
+    sessions.write(two.id, "two.csv", b"2")
+    assert sources.commit_session(sessions, one.id, message="one").merged is False
+    second = sources.commit_session(sessions, two.id, message="two")
+    assert second.merged is True
+    reader = _session_on(sessions, sources, "sales")
+    assert sessions.read(reader.id, "one.csv") == b"1"
+    assert sessions.read(reader.id, "two.csv") == b"2"
+
+
+def test_overlapping_changes_put_the_session_in_conflict(env) -> None:
+    sessions, sources = env
+    sources.create("sales")
+    seed = _session_on(sessions, sources, "sales")
+    sessions.write(seed.id, "shared.csv", b"base")
+    sources.commit_session(sessions, seed.id, message="seed")
+    one = _session_on(sessions, sources, "sales")
+    two = _session_on(sessions, sources, "sales")
+    sessions.write(one.id, "shared.csv", b"one")
+    sessions.write(two.id, "shared.csv", b"two")
+    sources.commit_session(sessions, one.id, message="one")
+    head_before = sources.resolve("sales")[0]
+    out = sources.commit_session(sessions, two.id, message="two")
+    assert out.commit is None
+    assert out.conflicts == [{"path": "shared.csv", "kind": out.conflicts[0]["kind"]}]
+    record = sessions.get(two.id)
+    assert record.status is SessionStatus.CONFLICT
+    assert record.metadata["conflicts"][0]["path"] == "shared.csv"
+    assert sources.resolve("sales")[0] == head_before  # nothing was committed
+
+
+def test_two_sessions_committing_at_once_lose_no_update(env) -> None:
+    sessions, sources = env
+    sources.create("sales")
+    workers = [_session_on(sessions, sources, "sales") for _ in range(4)]
+    for i, s in enumerate(workers):
+        sessions.write(s.id, f"w{i}.csv", str(i).encode())
+    barrier = threading.Barrier(len(workers))
+    errors: list[BaseException] = []
+
+    def commit(sid) -> None:
+        barrier.wait()
+        try:
+            sources.commit_session(sessions, sid, message=f"commit {sid}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=commit, args=(s.id,)) for s in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    reader = _session_on(sessions, sources, "sales")
+    assert sorted(e.name for e in sessions.listdir(reader.id)) == [f"w{i}.csv" for i in range(4)]
+    assert len(list(sources.log("sales"))) == 5
+
+
+def test_session_without_source_cannot_commit(env) -> None:
+    sessions, sources = env
+    s = sessions.create()
+    with pytest.raises(Invalid, match="no source"):
+        sources.commit_session(sessions, s.id, message="x")
