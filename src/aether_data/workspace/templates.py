@@ -11,8 +11,8 @@ import bisect
 import csv
 import os
 import random
+import secrets
 import shutil
-import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -75,7 +75,7 @@ def materialize_template(name: str, dest: Path, *, root: Path | None = None) -> 
     dest = Path(dest)
     _check_destination(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    staging = _staging_folder(dest)
     try:
         shutil.copytree(_root(root) / name, staging, ignore=_IGNORED, dirs_exist_ok=True)
         _GENERATORS.get(name, _no_datasets)(staging)
@@ -100,19 +100,19 @@ def _check_destination(dest: Path) -> None:
         raise Conflict(f"destination {dest} exists and is not a folder")
 
 
+def _staging_folder(dest: Path) -> Path:
+    # Not tempfile.mkdtemp: its 0700 mode would end up on the result; mkdir honours the umask.
+    staging = dest.parent / f".{dest.name}.{secrets.token_hex(8)}.tmp"
+    staging.mkdir()
+    return staging
+
+
 def _move_into_place(staging: Path, dest: Path) -> None:
-    staging.chmod(0o777 & ~_umask())
     try:
         # Replaces an empty folder; refuses one that was filled in the meantime.
         os.replace(staging, dest)
     except OSError as exc:
         raise Conflict(f"destination {dest} is not empty") from exc
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _no_datasets(_: Path) -> None:
