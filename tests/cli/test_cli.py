@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from _cli import run
 
 from aether_data.catalog import SqlCatalog
 from aether_data.ids import RefName, SourceName
@@ -18,23 +15,10 @@ from aether_data.objects import Commit
 from aether_data.settings import Settings
 from aether_data.storage import LocalObjectStore
 
-AETHER = shutil.which("aether") or str(Path(sys.executable).with_name("aether"))
-
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
-
-
-def run(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AETHER_")}
-    env["AETHER_HOME"] = str(home)
-    proc = subprocess.run(
-        [AETHER, *args], check=False, capture_output=True, text=True, env=env, timeout=120
-    )
-    if check is not None:
-        assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)
-    return proc
 
 
 @pytest.fixture

@@ -35,7 +35,13 @@ from aether_data.storage.base import ObjectStore
 from aether_data.workspace._view import EMPTY_TREE, OverlayIndex, SessionView
 from aether_data.workspace.paths import normalize_path, parent_and_name, split_path
 
-__all__ = ["CREATE_ONLY", "ManifestEntry", "Sessions"]
+__all__ = [
+    "CREATE_ONLY",
+    "ManifestEntry",
+    "SessionRecord",
+    "SessionStatus",
+    "Sessions",
+]
 
 CREATE_ONLY = "create-only"
 """Pass as ``expected`` to refuse a write when the path already exists."""

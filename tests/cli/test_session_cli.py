@@ -1,0 +1,121 @@
+"""Session, source, checkpoint and file verbs through the real ``aether`` executable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from _cli import run
+
+STARTER = Path(__file__).resolve().parents[2] / "sample_workspaces" / "starter"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["source", "create"],
+        ["source", "ls"],
+        ["log"],
+        ["session", "create"],
+        ["session", "ls"],
+        ["session", "show"],
+        ["session", "fork"],
+        ["session", "archive"],
+        ["session", "retire"],
+        ["checkpoint", "create"],
+        ["checkpoint", "ls"],
+        ["restore"],
+        ["commit"],
+        ["status"],
+        ["cat"],
+        ["ls"],
+        ["rm"],
+        ["mv"],
+        ["cp"],
+    ],
+)
+def test_every_session_verb_has_help(home: Path, verb: list[str]) -> None:
+    assert "Usage: aether" in run(home, *verb, "--help").stdout
+
+
+def test_lifecycle_end_to_end(home: Path, tmp_path: Path) -> None:
+    assert run(home, "source", "create", "sales", "--from", str(STARTER)).stdout.strip() == "sales"
+    sid = run(home, "session", "create", "--source", "sales", "--name", "demo").stdout.strip()
+    assert "pipeline.toml" in run(home, "ls", f"aether://{sid}").stdout
+
+    local = tmp_path / "new.csv"
+    local.write_text("id\n1\n")
+    run(home, "cp", str(local), f"aether://{sid}/data/new.csv")
+    run(home, "mv", f"aether://{sid}/pipeline.toml", f"aether://{sid}/conf/pipeline.toml")
+    run(home, "rm", "-r", f"aether://{sid}/notebooks")
+    status = json.loads(run(home, "status", sid, "--json").stdout)
+    assert sorted((c["status"], c["path"]) for c in status["changes"]) == [
+        ("added", "data/new.csv"),
+        ("removed", "notebooks/explore.py"),
+        ("renamed", "conf/pipeline.toml"),
+    ]
+    assert run(home, "cat", f"aether://{sid}/data/new.csv").stdout == "id\n1\n"
+
+    cp = run(home, "checkpoint", "create", sid, "--name", "one").stdout.strip()
+    assert cp == "one"
+    run(home, "rm", f"aether://{sid}/data/new.csv")
+    run(home, "restore", sid, "one")
+    assert run(home, "cat", f"aether://{sid}/data/new.csv").stdout == "id\n1\n"
+    names = [c["name"] for c in json.loads(run(home, "checkpoint", "ls", sid, "--json").stdout)]
+    assert names[0] == "one"
+    assert names[1].startswith("before-restore")
+
+    commit = json.loads(run(home, "commit", sid, "-m", "reorganise", "--json").stdout)
+    assert commit["branch"] == "main"
+    log = json.loads(run(home, "log", "sales", "--json").stdout)
+    assert [c["message"] for c in log] == ["reorganise", "initial import"]
+
+    fork = run(home, "session", "fork", sid).stdout.strip()
+    out = tmp_path / "out.toml"
+    run(home, "cp", f"aether://{fork}/conf/pipeline.toml", str(out))
+    assert out.read_text().startswith("# Daily revenue")
+    shown = json.loads(run(home, "session", "show", sid, "--json").stdout)
+    assert shown["status"] == "ACTIVE"
+    assert shown["checkpoints"] == 2
+
+    run(home, "session", "archive", sid)
+    denied = run(home, "cp", str(local), f"aether://{sid}/x.csv", check=5)
+    assert "ARCHIVED" in denied.stderr
+    listed = json.loads(run(home, "session", "ls", "--status", "ARCHIVED", "--json").stdout)
+    assert [s["id"] for s in listed] == [sid]
+
+
+def test_conflicting_commit_exits_4_and_lists_paths(home: Path, tmp_path: Path) -> None:
+    run(home, "source", "create", "s", "--from", str(STARTER))
+    one = run(home, "session", "create", "--source", "s").stdout.strip()
+    two = run(home, "session", "create", "--source", "s").stdout.strip()
+    for sid, text in [(one, "one"), (two, "two")]:
+        local = tmp_path / f"{text}.md"
+        local.write_text(text)
+        run(home, "cp", str(local), f"aether://{sid}/README.md")
+    run(home, "commit", one, "-m", "one")
+    proc = run(home, "commit", two, "-m", "two", check=4)
+    assert "README.md" in proc.stdout
+    assert json.loads(run(home, "session", "show", two, "--json").stdout)["status"] == "CONFLICT"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["cat", "not-a-target"], 2, "aether://SESSION/path"),
+        (["cat", "aether://s-missing/x"], 3, "s-missing"),
+        (["session", "create", "--source", "nosuch"], 3, "nosuch"),
+        (["session", "create", "--template", "nosuch"], 3, "no template"),
+        (["log", "@main"], 2, "SOURCE@REF"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(home: Path, args: list[str], code: int, message: str) -> None:
+    proc = run(home, *args, check=code)
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
