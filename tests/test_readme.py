@@ -33,8 +33,8 @@ def test_main_command_runs_on_the_embedded_default(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "data/orders.csv" in proc.stdout
-    assert "clean" in proc.stdout
+    assert "status: ACTIVE" in proc.stdout
+    assert "orders.parquet" in proc.stdout
     assert (tmp_path / "home" / "catalog.db").exists()
 
 
