@@ -131,3 +131,72 @@ def test_session_without_source_cannot_commit(env) -> None:
     s = sessions.create()
     with pytest.raises(Invalid, match="no source"):
         sources.commit_session(sessions, s.id, message="x")
+
+
+def _conflicted(env):
+    sessions, sources = env
+    sources.create("sales")
+    seed = _session_on(sessions, sources, "sales")
+    sessions.write(seed.id, "shared.csv", b"base")
+    sessions.write(seed.id, "other.csv", b"base")
+    sources.commit_session(sessions, seed.id, message="seed")
+    one = _session_on(sessions, sources, "sales")
+    two = _session_on(sessions, sources, "sales")
+    sessions.write(one.id, "shared.csv", b"one")
+    sessions.write(two.id, "shared.csv", b"two")
+    sessions.write(two.id, "mine.csv", b"two only")
+    sources.commit_session(sessions, one.id, message="one")
+    sources.commit_session(sessions, two.id, message="two")
+    return sessions, sources, two
+
+
+@pytest.mark.parametrize(("take", "expected"), [("session", b"two"), ("branch", b"one")])
+def test_resolving_a_conflict_commits_the_chosen_side(env, take: str, expected: bytes) -> None:
+    sessions, sources, two = _conflicted(env)
+    with pytest.raises(Invalid, match="take"):
+        sources.resolve_conflicts(sessions, two.id, {"shared.csv": "mine"}, message="x")
+    out = sources.resolve_conflicts(sessions, two.id, {"shared.csv": take}, message="resolved")
+    assert out.commit == sources.resolve("sales")[0]
+    reader = _session_on(sessions, sources, "sales")
+    assert sessions.read(reader.id, "shared.csv") == expected
+    assert sessions.read(reader.id, "mine.csv") == b"two only"
+    assert sessions.get(two.id).status is SessionStatus.ACTIVE
+
+
+def test_resolving_needs_every_path(env) -> None:
+    sessions, sources, two = _conflicted(env)
+    with pytest.raises(Conflict, match=r"shared\.csv"):
+        sources.resolve_conflicts(sessions, two.id, {}, message="x")
+
+
+def test_promote_to_a_new_source_and_to_a_branch(env) -> None:
+    sessions, sources = env
+    sources.create("sales")
+    s = _session_on(sessions, sources, "sales")
+    sessions.write(s.id, "x.csv", b"x")
+    name, ref, _ = sources.promote(sessions, s.id, source="sales-v2")
+    assert (name, ref) == ("sales-v2", "main")
+    assert sessions.read(_session_on(sessions, sources, "sales-v2").id, "x.csv") == b"x"
+    sources.promote(sessions, s.id, branch="experiment")
+    assert sessions.read(_session_on(sessions, sources, "sales", "experiment").id, "x.csv") == b"x"
+    with pytest.raises(Conflict, match="already exists"):
+        sources.promote(sessions, s.id, branch="experiment")
+    with pytest.raises(Invalid):
+        sources.promote(sessions, s.id)
+
+
+def test_merge_one_session_into_another(env) -> None:
+    sessions, sources = env
+    sources.create("sales")
+    a = _session_on(sessions, sources, "sales")
+    b = sessions.fork(a.id)
+    sessions.write(a.id, "a.csv", b"a")
+    sessions.write(b.id, "b.csv", b"b")
+    sessions.merge_from(a.id, b.id)
+    assert sessions.read(a.id, "b.csv") == b"b"
+    assert sessions.read(a.id, "a.csv") == b"a"
+    sessions.write(a.id, "same.csv", b"from a")
+    sessions.write(b.id, "same.csv", b"from b")
+    with pytest.raises(Conflict, match=r"same\.csv"):
+        sessions.merge_from(a.id, b.id)
+    assert sessions.read(a.id, "same.csv") == b"from a"

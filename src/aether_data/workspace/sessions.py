@@ -33,6 +33,7 @@ from aether_data.objects import EntryKind, Tree, TreeEntry
 from aether_data.storage._reader import BlobReader
 from aether_data.storage.base import ObjectStore
 from aether_data.workspace._view import EMPTY_TREE, OverlayIndex, SessionView
+from aether_data.workspace.merge import merge_trees
 from aether_data.workspace.paths import normalize_path, parent_and_name, split_path
 
 __all__ = [
@@ -467,6 +468,32 @@ class Sessions:
             },
         )
         return self.catalog.copy_overlay(parent.id, child.id, expected_version=child.version)
+
+    def merge_from(self, session_id: SessionId, other: SessionId) -> SessionRecord:
+        """Merge the changes ``other`` made since it started into this session.
+
+        Overlapping changes raise ``Conflict`` listing the paths; nothing changes then.
+        """
+        theirs_record = self.get(other)
+        base = theirs_record.metadata.get("origin_tree", theirs_record.base_tree)
+        theirs = self.view(theirs_record).materialize()
+        for _ in range(_MAX_ATTEMPTS):
+            record = self._writable(session_id)
+            result = merge_trees(self.store, base, self.view(record).materialize(), theirs)
+            if result.conflicts:
+                listing = ", ".join(f"{c.path} ({c.kind})" for c in result.conflicts)
+                raise Conflict(f"merging {other} into {session_id} conflicts at: {listing}")
+            try:
+                return self.catalog.apply_overlay(
+                    session_id,
+                    expected_version=record.version,
+                    changes={},
+                    replace=True,
+                    base_tree=result.tree,
+                )
+            except PreconditionFailed:
+                continue
+        raise Conflict(f"session {session_id} kept changing during the merge")
 
     def archive(self, session_id: SessionId) -> SessionRecord:
         """Make the session read-only."""

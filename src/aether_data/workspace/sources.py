@@ -14,7 +14,7 @@ from aether_data.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from aether_data.ids import ObjectId, RefName, SessionId, SourceName
 from aether_data.objects import Commit, Tree
 from aether_data.storage.base import ObjectStore
-from aether_data.workspace.merge import merge_trees
+from aether_data.workspace.merge import apply_resolutions, merge_trees
 from aether_data.workspace.sessions import Sessions
 
 __all__ = ["CommitOutcome", "Sources", "parse_source_ref"]
@@ -166,6 +166,75 @@ class Sources:
             return None  # the branch moved again: merge against the new head
         self._rebase(sessions, record, tree, commit_id, target)
         return CommitOutcome(commit_id, target, merged)
+
+    def resolve_conflicts(
+        self,
+        sessions: Sessions,
+        session_id: SessionId,
+        take: Mapping[str, str],
+        *,
+        message: str,
+        author: str = "aether",
+    ) -> CommitOutcome:
+        """Commit a session in CONFLICT, settling each listed path.
+
+        ``take`` maps each conflicting path to ``"session"`` (keep the session's version) or
+        ``"branch"`` (keep the branch's). Unsettled paths raise ``Conflict`` naming them.
+        """
+        record = sessions.get(session_id)
+        if record.status is not SessionStatus.CONFLICT or record.source is None:
+            raise Invalid(f"session {session_id} is not in CONFLICT; commit it instead")
+        target = RefName(record.metadata.get("conflict_branch") or record.ref or "main")
+        head = self._head(record.source, target)
+        if head is None:
+            raise NotFound(f"branch {target!r} of {record.source!r} no longer exists")
+        choice = {"session": "ours", "branch": "theirs"}
+        if bad := sorted(v for v in take.values() if v not in choice):
+            raise Invalid(f"take 'session' or 'branch', not {bad[0]!r}")
+        base = self.store.get_commit(record.base_commit).tree if record.base_commit else None
+        ours = sessions.view(record).materialize()
+        theirs = self.store.get_commit(head).tree
+        resolutions = {path: choice[side] for path, side in take.items()}
+        tree = apply_resolutions(self.store, base, ours, theirs, resolutions)  # type: ignore[arg-type]
+        commit_id = self._commit(tree, (head,), author, message, source=record.source)
+        try:
+            self.catalog.compare_and_set_ref(record.source, target, new=commit_id, expected=head)
+        except PreconditionFailed as exc:
+            raise Conflict(f"branch {target!r} moved again; commit the session again") from exc
+        self._rebase(sessions, record, tree, commit_id, target)
+        return CommitOutcome(commit_id, target, merged=True)
+
+    def promote(
+        self,
+        sessions: Sessions,
+        session_id: SessionId,
+        *,
+        source: str | None = None,
+        branch: str | None = None,
+        message: str = "promoted from a session",
+        author: str = "aether",
+    ) -> tuple[SourceName, RefName, ObjectId]:
+        """Turn a session into a new source, or into a new branch of its own source."""
+        record = sessions.get(session_id)
+        tree = sessions.view(record).materialize()
+        if (source is None) == (branch is None):
+            raise Invalid("promote to a new source or to a new branch: give exactly one")
+        if source is not None:
+            created = self.create(
+                source, tree=tree, author=author, message=message, provenance={"session": record.id}
+            )
+            return created.name, created.default_branch, self.resolve(created.name)[0]
+        if record.source is None:
+            raise Invalid(f"session {session_id} has no source; promote it to a new source")
+        parents = (record.base_commit,) if record.base_commit else ()
+        commit_id = self._commit(tree, parents, author, message, source=record.source)
+        try:
+            self.catalog.compare_and_set_ref(
+                record.source, RefName(branch), new=commit_id, expected=None
+            )
+        except PreconditionFailed as exc:
+            raise Conflict(f"branch {branch!r} of {record.source!r} already exists") from exc
+        return record.source, RefName(branch), commit_id
 
     def _head(self, source: SourceName, branch: RefName) -> ObjectId | None:
         try:
