@@ -119,3 +119,46 @@ def test_bad_input_gets_a_clear_error(home: Path, args: list[str], code: int, me
     proc = run(home, *args, check=code)
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_diff_merge_promote_resolve(home: Path, tmp_path: Path) -> None:
+    run(home, "source", "create", "s", "--from", str(STARTER))
+    a = run(home, "session", "create", "--source", "s").stdout.strip()
+    b = run(home, "session", "fork", a).stdout.strip()
+    note = tmp_path / "note.md"
+    note.write_text("note")
+    run(home, "cp", str(note), f"aether://{b}/note.md")
+    run(home, "checkpoint", "create", b, "--name", "with-note")
+    run(home, "rm", f"aether://{b}/README.md")
+
+    rows = json.loads(run(home, "diff", "s", f"{b}:with-note", "--json").stdout)
+    assert [(r["status"], r["path"]) for r in rows] == [("added", "note.md")]
+    rows = json.loads(run(home, "diff", "s@main", b, "--json").stdout)
+    assert sorted((r["status"], r["path"]) for r in rows) == [
+        ("added", "note.md"),
+        ("removed", "README.md"),
+    ]
+    assert run(home, "diff", "s", "nosuch", check=3).stderr
+
+    run(home, "merge", a, b)
+    assert run(home, "cat", f"aether://{a}/note.md").stdout == "note"
+
+    promoted = json.loads(run(home, "promote", a, "--branch", "feature", "--json").stdout)
+    assert promoted["ref"] == "feature"
+    assert (
+        json.loads(run(home, "log", "s@feature", "--json").stdout)[0]["commit"]
+        == promoted["commit"]
+    )
+    run(home, "promote", a, "--branch", "feature", check=4)
+
+    # a conflict, resolved by keeping the branch's version
+    one = run(home, "session", "create", "--source", "s").stdout.strip()
+    two = run(home, "session", "create", "--source", "s").stdout.strip()
+    for sid, text in [(one, "one"), (two, "two")]:
+        note.write_text(text)
+        run(home, "cp", str(note), f"aether://{sid}/README.md")
+    run(home, "commit", one, "-m", "one")
+    run(home, "commit", two, "-m", "two", check=4)
+    run(home, "resolve", two, "--take", "branch")
+    reader = run(home, "session", "create", "--source", "s").stdout.strip()
+    assert run(home, "cat", f"aether://{reader}/README.md").stdout == "one"

@@ -1,9 +1,9 @@
 """The ``aether`` command line."""
 
-from aether_data.cli import maintenance, plumbing, sessions
+from aether_data.cli import maintenance, plumbing, review, sessions
 from aether_data.cli._app import cli
 
-__all__ = ["cli", "main", "maintenance", "plumbing", "sessions"]
+__all__ = ["cli", "main", "maintenance", "plumbing", "review", "sessions"]
 
 
 def main() -> None:
