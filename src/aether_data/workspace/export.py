@@ -100,7 +100,7 @@ def export_folder(
     staging = _make_staging(target)
     try:
         for path, entry in iter_tree(store, tree_id):
-            _write_entry(store, entry, staging / path, progress)
+            _write_entry(store, path, entry, staging, progress)
         _move_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -126,12 +126,13 @@ def _make_staging(target: Path) -> Path:
 
 
 def _write_entry(
-    store: ObjectStore, entry: TreeEntry, dest: Path, progress: Progress | None
+    store: ObjectStore, path: str, entry: TreeEntry, staging: Path, progress: Progress | None
 ) -> None:
+    dest = staging / path
     if entry.kind is EntryKind.DIR:
         dest.mkdir()
     elif entry.kind is EntryKind.LINK:
-        os.symlink(_link_target(store, entry, dest.name), dest)
+        os.symlink(_link_target(store, entry, path), dest)
     else:
         _write_file(store, entry, dest, progress)
 

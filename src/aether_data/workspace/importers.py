@@ -669,8 +669,7 @@ class _CatFile:
         size = self._request(oid)
         if size > limit:
             raise Invalid(f"git tree entry {path!r}: link target is longer than {limit} bytes")
-        data = self._stdout.read(size + 1)[:size]
-        return data
+        return self._stdout.read(size + 1)[:size]  # the content and its newline
 
     @property
     def _stdout(self) -> IO[bytes]:
@@ -697,7 +696,7 @@ class _Limited:
     def read(self, n: int = -1) -> bytes:
         want = self._left if n is None or n < 0 else min(n, self._left)
         piece = self._stream.read(want) if want else b""
-        if len(piece) < want and not piece:
+        if want and not piece:
             raise Invalid("git cat-file ended before the blob did")
         self._left -= len(piece)
         return piece
