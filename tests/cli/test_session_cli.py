@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,47 @@ def test_diff_merge_promote_resolve(home: Path, tmp_path: Path) -> None:
     run(home, "resolve", two, "--take", "branch")
     reader = run(home, "session", "create", "--source", "s").stdout.strip()
     assert run(home, "cat", f"aether://{reader}/README.md").stdout == "one"
+
+
+def test_import_archive_git_url_and_export(home: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "starter.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(STARTER, arcname=".")
+    sid = run(home, "session", "create", "--from", str(archive)).stdout.strip()
+    assert "pipeline.toml" in run(home, "ls", f"aether://{sid}").stdout
+
+    url_sid = run(home, "session", "create", "--from", STARTER.as_uri()).stdout.strip()
+    assert run(home, "diff", sid, url_sid, "--json").stdout.strip() == "[]"
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "a.txt").write_text("from git\n")
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True)
+    out = json.loads(run(home, "source", "create", "g", "--from", f"git+{repo}", "--json").stdout)
+    log = json.loads(run(home, "log", "g", "--json").stdout)
+    assert log[0]["commit"] == out["commit"]
+    gsid = run(home, "session", "create", "--source", "g").stdout.strip()
+    assert run(home, "cat", f"aether://{gsid}/a.txt").stdout == "from git\n"
+    assert head.stdout.strip()  # the git commit is recorded as provenance on the source
+
+    folder = tmp_path / "exported"
+    run(home, "export", sid, str(folder))
+    assert (folder / "pipeline.toml").read_bytes() == (STARTER / "pipeline.toml").read_bytes()
+    zipped = tmp_path / "out.zip"
+    run(home, "export", sid, str(zipped))
+    again = run(home, "session", "create", "--from", str(zipped)).stdout.strip()
+    assert run(home, "diff", sid, again, "--json").stdout.strip() == "[]"
+    run(home, "export", sid, str(zipped), check=4)  # never overwrites
+
+    bad = tmp_path / "evil.tar"
+    with tarfile.open(bad, "w") as tar:
+        info = tarfile.TarInfo("../escape.txt")
+        info.size = 0
+        tar.addfile(info)
+    proc = run(home, "session", "create", "--from", str(bad), check=2)
+    assert "escape.txt" in proc.stderr
+    assert len(json.loads(run(home, "session", "ls", "--json").stdout)) == 4

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from aether_data.cli._app import cli, emit, json_option, pass_services
-from aether_data.cli._session_target import parse_target, tree_from, workspace
+from aether_data.cli._session_target import export_to, parse_target, tree_from, workspace
 from aether_data.errors import Invalid
 from aether_data.ids import SessionId
 from aether_data.objects import EntryKind
@@ -22,9 +22,15 @@ __all__ = ["session_group", "source_group"]
 
 _FROM = click.option(
     "--from",
-    "folder",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A local folder to import.",
+    "origin",
+    help="A folder, a tar/zip archive, a URL (s3://, https://, file://) or git+REPOSITORY.",
+)
+_GIT_REF = click.option(
+    "--ref",
+    "git_ref",
+    default="HEAD",
+    show_default=True,
+    help="With --from git+...: the commit, branch or tag to import.",
 )
 _TEMPLATE = click.option("--template", help="A template from sample_workspaces/.")
 
@@ -54,19 +60,20 @@ def source_group() -> None:
 @source_group.command("create")
 @click.argument("name")
 @_FROM
+@_GIT_REF
 @_TEMPLATE
 @click.option("-m", "--message", default="initial import", show_default=True)
 @json_option
 @pass_services
 def source_create(
-    services: Services, name: str, folder, template, message: str, as_json: bool
+    services: Services, name: str, origin, git_ref, template, message: str, as_json: bool
 ) -> None:
-    """Create source NAME, its main branch holding the imported files (or nothing)."""
+    """Create source NAME, its main branch holding the imported files (or nothing).
+
+    The import's provenance (folder, URL, archive, git commit) is recorded on the commit.
+    """
     _, sources = workspace(services)
-    tree = tree_from(services, folder, template)
-    provenance = (
-        {"folder": str(folder.resolve())} if folder else {"template": template} if template else {}
-    )
+    tree, provenance = tree_from(services, origin, template, git_ref=git_ref, as_json=as_json)
     record = sources.create(name, tree=tree, message=message, provenance=provenance)
     commit, tree_id = sources.resolve(record.name)
     emit(as_json, {"name": record.name, "commit": commit, "tree": tree_id}, record.name)
@@ -123,15 +130,18 @@ def session_group() -> None:
 @session_group.command("create")
 @click.option("--source", "source_ref", help="SOURCE[@REF] to start from.")
 @_FROM
+@_GIT_REF
 @_TEMPLATE
 @click.option("--name", help="A human name for the session.")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
 @json_option
 @pass_services
-def session_create(services: Services, source_ref, folder, template, name, tags, as_json) -> None:
+def session_create(
+    services: Services, source_ref, origin, git_ref, template, name, tags, as_json
+) -> None:
     """Create a session and print its id."""
     sessions, sources = workspace(services)
-    if source_ref and (folder or template):
+    if source_ref and (origin or template):
         raise Invalid("give --source, or --from/--template, not both")
     if source_ref:
         source, ref = parse_source_ref(source_ref)
@@ -145,7 +155,10 @@ def session_create(services: Services, source_ref, folder, template, name, tags,
             tags=tags,
         )
     else:
-        record = sessions.create(tree=tree_from(services, folder, template), name=name, tags=tags)
+        tree, provenance = tree_from(services, origin, template, git_ref=git_ref, as_json=as_json)
+        record = sessions.create(
+            tree=tree, name=name, tags=tags, metadata={"provenance": provenance}
+        )
     emit(as_json, _session_data(record), record.id)
 
 
@@ -297,6 +310,23 @@ def commit_command(
         )
         sys.exit(4)
     emit(as_json, data, out.commit or "")
+
+
+@cli.command("export")
+@click.argument("session")
+@click.argument("destination")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["folder", "tar", "tar.gz", "zip"]),
+    help="Default: from DESTINATION's suffix (.tar, .tar.gz, .tgz, .zip), else a folder.",
+)
+@pass_services
+def export_command(services: Services, session: str, destination: str, fmt) -> None:
+    """Export a session's files to a folder, a tar or zip archive, a URL, or - (tar to stdout)."""
+    sessions, _ = workspace(services)
+    tree = sessions.tree(SessionId(session))
+    export_to(services, tree, destination, fmt)
 
 
 @cli.command("status")
