@@ -109,3 +109,105 @@ def make_s3_store(s3_endpoint: str) -> Iterator[Callable[[str], S3ObjectStore]]:
 def s3_store(make_s3_store: Callable[[str], S3ObjectStore], s3_bucket: str) -> S3ObjectStore:
     """An S3ObjectStore on a fresh bucket, under the prefix ``objects``."""
     return make_s3_store(f"s3://{s3_bucket}/objects")
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+PG_HOST, PG_PORT, PG_MAINTENANCE_DB = "127.0.0.1", 5432, "test"
+START_HINT = (
+    "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+)
+CATALOG_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _unavailable(reason: str) -> None:
+    message = f"PostgreSQL at {PG_HOST}:{PG_PORT} is not usable ({reason}); {START_HINT}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+class PgServer:
+    """Creates and drops databases through a maintenance connection."""
+
+    def __init__(self) -> None:
+        try:
+            self._psycopg = importlib.import_module("psycopg")
+        except ImportError:
+            _unavailable("the psycopg package is not installed")
+        self._admin, self._user = self._connect()
+        self._created: list[str] = []
+
+    def _connect(self) -> tuple[Any, str | None]:
+        errors = []
+        # Trust auth: the OS user if it has a role, else the usual superuser.
+        for user in (None, "postgres"):
+            try:
+                conn = self._psycopg.connect(
+                    host=PG_HOST,
+                    port=PG_PORT,
+                    dbname=PG_MAINTENANCE_DB,
+                    user=user,
+                    autocommit=True,
+                    connect_timeout=3,
+                )
+                return conn, user
+            except self._psycopg.OperationalError as exc:
+                errors.append(str(exc).strip().splitlines()[0])
+        _unavailable("; ".join(dict.fromkeys(errors)))
+        raise AssertionError  # unreachable: _unavailable raises
+
+    def url(self, database: str) -> str:
+        user = f"{self._user}@" if self._user else ""
+        return f"postgresql+psycopg://{user}{PG_HOST}:{PG_PORT}/{database}"
+
+    def create_database(self) -> str:
+        name = f"aether_catalog_{uuid.uuid4().hex[:12]}"
+        self._admin.execute(f'CREATE DATABASE "{name}"')
+        self._created.append(name)
+        return name
+
+    def drop_database(self, name: str) -> None:
+        # FORCE ends connections a failed test may have leaked (PostgreSQL 13+).
+        self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._created.remove(name)
+
+    def empty(self, database: str) -> None:
+        from aether_data.catalog._schema import metadata  # noqa: PLC0415 - tests only
+
+        # DELETE, not TRUNCATE: on a few rows it is ~100x faster (no new files to create).
+        with self._psycopg.connect(self.url(database).replace("+psycopg", "")) as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(f'DELETE FROM "{table.name}"')
+
+    def close(self) -> None:
+        for name in list(self._created):
+            self.drop_database(name)
+        self._admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    server = PgServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server: PgServer) -> str:
+    """The database this test run shares between tests (migrated by the first catalog)."""
+    return pg_server.create_database()
+
+
+@pytest.fixture(params=CATALOG_BACKENDS)
+def catalog_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A catalog URL: a SQLite file, or the run's PostgreSQL database emptied for this test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.db'}"
+    server: PgServer = request.getfixturevalue("pg_server")
+    database = request.getfixturevalue("pg_database")
+    url = server.url(database)
+    from aether_data.catalog import SqlCatalog  # noqa: PLC0415 - migrate before emptying
+
+    SqlCatalog(url).close()
+    server.empty(database)
+    return url

@@ -208,3 +208,16 @@ def test_import_archive_git_url_and_export(home: Path, tmp_path: Path) -> None:
     proc = run(home, "session", "create", "--from", str(bad), check=2)
     assert "escape.txt" in proc.stderr
     assert len(json.loads(run(home, "session", "ls", "--json").stdout)) == 4
+
+
+def test_source_ls_and_retire(home: Path) -> None:
+    run(home, "source", "create", "b", "--template", "starter")
+    run(home, "source", "create", "a")
+    assert run(home, "source", "ls").stdout.split() == ["a", "b"]
+    sid = run(home, "session", "create", "--source", "b").stdout.strip()
+    retired = json.loads(run(home, "session", "retire", sid, "--json").stdout)
+    assert retired["status"] == "RETIRED"
+    names = [c["name"] for c in json.loads(run(home, "checkpoint", "ls", sid, "--json").stdout)]
+    assert names == ["retired"]
+    assert run(home, "diff", "b", f"{sid}:retired", "--json").stdout.strip() == "[]"
+    run(home, "rm", f"aether://{sid}/README.md", check=5)

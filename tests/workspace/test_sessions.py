@@ -22,8 +22,8 @@ def store(tmp_path: Path) -> ObjectStore:
 
 
 @pytest.fixture
-def sessions(store: ObjectStore, tmp_path: Path):
-    with SqlCatalog(f"sqlite:///{tmp_path / 'catalog.db'}") as catalog:
+def sessions(store: ObjectStore, catalog_url: str):
+    with SqlCatalog(catalog_url) as catalog:
         yield Sessions(store, catalog)
 
 

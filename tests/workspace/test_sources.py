@@ -15,9 +15,9 @@ from aether_data.workspace.sources import Sources, parse_source_ref
 
 
 @pytest.fixture
-def env(tmp_path: Path):
+def env(tmp_path: Path, catalog_url: str):
     store = LocalObjectStore(tmp_path / "objects")
-    with SqlCatalog(f"sqlite:///{tmp_path / 'catalog.db'}") as catalog:
+    with SqlCatalog(catalog_url) as catalog:
         yield Sessions(store, catalog), Sources(store, catalog)
 
 
