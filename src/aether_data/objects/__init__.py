@@ -11,7 +11,15 @@ from aether_data.objects.chunks import (
     ChunkRef,
 )
 from aether_data.objects.commit import Commit
-from aether_data.objects.tree import EntryKind, Tree, TreeEntry, validate_name
+from aether_data.objects.tree import (
+    PAGE_MAX,
+    PAGE_MIN,
+    EntryKind,
+    Tree,
+    TreeEntry,
+    page_ids,
+    validate_name,
+)
 
 __all__ = [
     "AVERAGE_CHUNK",
@@ -20,6 +28,8 @@ __all__ = [
     "MAX_CHUNK",
     "MIN_CHUNK",
     "NORMALIZATION",
+    "PAGE_MAX",
+    "PAGE_MIN",
     "ChunkIndex",
     "ChunkRef",
     "Commit",
@@ -29,6 +39,7 @@ __all__ = [
     "Tree",
     "TreeEntry",
     "pack",
+    "page_ids",
     "parse_header",
     "unpack",
     "validate_name",

@@ -35,6 +35,7 @@ from aether_data.objects import (
     Kind,
     Tree,
     pack,
+    page_ids,
     parse_header,
     unpack,
 )
@@ -314,7 +315,9 @@ class ObjectStore(ABC):
 
     # ----------------------------------------------------------------- trees, commits
     def put_tree(self, tree: Tree, *, sync: bool = True) -> ObjectId:
-        """Store a tree; returns its id."""
+        """Store a tree (a paged tree's pages first); returns its id."""
+        for page in tree.pages or ():
+            self._store(page.id, Kind.TREE, page.encoded, sync)
         self._store(tree.id, Kind.TREE, tree.encoded, sync)
         return tree.id
 
@@ -324,11 +327,20 @@ class ObjectStore(ABC):
             if oid in self._trees:
                 self._trees.move_to_end(oid)
                 return self._trees[oid]
-        tree = Tree.decode(self._expect(oid, Kind.TREE))
+        tree = self._decode_tree(oid, self._expect(oid, Kind.TREE))
         with self._trees_lock:
             self._trees[oid] = tree
             while len(self._trees) > _TREE_CACHE_SIZE:
                 self._trees.popitem(last=False)
+        return tree
+
+    def _decode_tree(self, oid: ObjectId, payload: bytes) -> Tree:
+        pages = page_ids(payload)
+        if pages is None:
+            return Tree.decode(payload)
+        tree = Tree.from_pages([self.get_tree(page) for page in pages])
+        if tree.id != oid:
+            raise Corrupt(oid, "its pages do not add up to the paged tree")
         return tree
 
     def put_commit(self, commit: Commit, *, sync: bool = True) -> ObjectId:
@@ -403,7 +415,8 @@ def _verify(oid: ObjectId, kind: Kind, payload: bytes) -> None:
 
 def _children(kind: Kind, payload: bytes) -> list[ObjectId]:
     if kind is Kind.TREE:
-        return [entry.id for entry in Tree.decode(payload)]
+        pages = page_ids(payload)
+        return pages if pages is not None else [entry.id for entry in Tree.decode(payload)]
     if kind is Kind.COMMIT:
         commit = Commit.decode(payload)
         return [commit.tree, *commit.parents]

@@ -30,13 +30,18 @@ class OverlayIndex:
         self._paths = sorted(self.entries)
         self._children: dict[str, dict[str, OverlayEntry]] = {}
         self.touched: set[str] = set()
+        self._touched_children: dict[str, set[str]] = {}
         for path, entry in self.entries.items():
             parent, name = parent_and_name(path)
             self._children.setdefault(parent, {})[name] = entry
-            ancestor = path
-            while ancestor:
-                ancestor = parent_and_name(ancestor)[0]
+            ancestor = parent
+            while ancestor not in self.touched:
                 self.touched.add(ancestor)
+                if not ancestor:
+                    break
+                up, folder = parent_and_name(ancestor)
+                self._touched_children.setdefault(up, set()).add(folder)
+                ancestor = up
 
     def under(self, folder: str) -> Iterator[str]:
         """Overlay paths strictly below ``folder``."""
@@ -45,6 +50,10 @@ class OverlayIndex:
         while at < len(self._paths) and self._paths[at].startswith(start):
             yield self._paths[at]
             at += 1
+
+    def touched_children(self, folder: str) -> set[str]:
+        """Names of sub-folders of ``folder`` that have overlay entries below them."""
+        return self._touched_children.get(folder, set())
 
     def children(self, folder: str) -> Mapping[str, OverlayEntry]:
         """Overlay entries directly inside ``folder``."""
@@ -99,16 +108,21 @@ class SessionView:
         return self._build("", self.base_tree)
 
     def _build(self, path: str, tree_id: ObjectId) -> ObjectId:
+        # Only folders with changes below them are rebuilt, each from its stored tree plus the
+        # changed names, so the cost follows the changes, not the size of the folders.
         if path not in self.overlay.touched:
             return tree_id
-        entries = []
-        for entry in self._merged(path, tree_id):
-            if entry.kind is EntryKind.DIR:
-                built = self._build(join(path, entry.name), entry.id)
-                entries.append(TreeEntry(entry.name, entry.kind, built))
-            else:
-                entries.append(entry)
-        return self.store.put_tree(Tree(entries))
+        tree = self.store.get_tree(tree_id)
+        changes: dict[str, TreeEntry | None] = {
+            name: None if override.kind is OverlayKind.TOMBSTONE else to_entry(name, override)
+            for name, override in self.overlay.children(path).items()
+        }
+        for name in self.overlay.touched_children(path):
+            entry = changes[name] if name in changes else tree.get(name)
+            if entry is not None and entry.kind is EntryKind.DIR:
+                built = self._build(join(path, name), entry.id)
+                changes[name] = TreeEntry(name, EntryKind.DIR, built)
+        return self.store.put_tree(tree.updated(changes))
 
     def walk(self, path: str = "") -> Iterator[tuple[str, TreeEntry]]:
         """Every entry below ``path``, depth first, in sorted order."""
