@@ -53,7 +53,10 @@ def test_lifecycle_end_to_end(home: Path, tmp_path: Path) -> None:
 
     local = tmp_path / "new.csv"
     local.write_text("id\n1\n")
-    run(home, "cp", str(local), f"aether://{sid}/data/new.csv")
+    copied = json.loads(
+        run(home, "cp", str(local), f"aether://{sid}/data/new.csv", "--json").stdout
+    )
+    assert copied["size"] == 5
     run(home, "mv", f"aether://{sid}/pipeline.toml", f"aether://{sid}/conf/pipeline.toml")
     run(home, "rm", "-r", f"aether://{sid}/notebooks")
     status = json.loads(run(home, "status", sid, "--json").stdout)
@@ -192,7 +195,8 @@ def test_import_archive_git_url_and_export(home: Path, tmp_path: Path) -> None:
     assert head.stdout.strip()  # the git commit is recorded as provenance on the source
 
     folder = tmp_path / "exported"
-    run(home, "export", sid, str(folder))
+    shown = json.loads(run(home, "export", sid, str(folder), "--json").stdout)
+    assert shown["destination"] == str(folder)
     assert (folder / "pipeline.toml").read_bytes() == (STARTER / "pipeline.toml").read_bytes()
     zipped = tmp_path / "out.zip"
     run(home, "export", sid, str(zipped))

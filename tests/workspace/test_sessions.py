@@ -173,9 +173,12 @@ def test_batch_is_all_or_nothing(sessions: Sessions, base_tree) -> None:
             {"op": "write", "path": "a.txt", "data": b"a"},
             {"op": "delete", "path": "README.md"},
             {"op": "mkdir", "path": "out"},
+            {"op": "rename", "source": "data/orders.csv", "destination": "out/orders.csv"},
         ],
     )
-    assert sorted(files(sessions, s.id)) == ["a.txt", "data/customers.csv", "data/orders.csv"]
+    assert sorted(files(sessions, s.id)) == ["a.txt", "data/customers.csv", "out/orders.csv"]
+    with pytest.raises(Invalid, match="unknown batch operation"):
+        sessions.batch(s.id, [{"op": "chmod", "path": "a.txt"}])
 
 
 def test_manifest_pages_are_stable_and_complete(sessions: Sessions) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,16 +96,22 @@ def _import(services: Services, origin: str, git_ref: str, advance) -> ImportRes
     raise NotFound(f"{origin!r} is not a folder, an archive, a URL or git+REPOSITORY")
 
 
-def export_to(services: Services, tree: ObjectId, destination: str, fmt: str | None) -> None:
+def export_to(
+    services: Services,
+    tree: ObjectId,
+    destination: str,
+    fmt: str | None,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     """Write ``tree`` to a folder, an archive file, stdout (``-``) or a URL."""
     fmt = fmt or _format_of(destination)
     store = services.store
     if destination == "-":
         export_tar(store, tree, sys.stdout.buffer, "gz" if fmt == "tar.gz" else None)
     elif "://" in destination:
-        export_url(store, tree, destination)
+        export_url(store, tree, destination, progress=progress)
     elif fmt == "folder":
-        export_folder(store, tree, Path(destination))
+        export_folder(store, tree, Path(destination), progress=progress)
     else:
         _export_file(store, tree, Path(destination), fmt)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from aether_data.cli._app import cli, emit, json_option, pass_services
+from aether_data.cli._progress import counter
 from aether_data.cli._session_target import export_to, parse_target, tree_from, workspace
 from aether_data.errors import Invalid
 from aether_data.ids import SessionId
@@ -321,12 +322,16 @@ def commit_command(
     type=click.Choice(["folder", "tar", "tar.gz", "zip"]),
     help="Default: from DESTINATION's suffix (.tar, .tar.gz, .tgz, .zip), else a folder.",
 )
+@json_option
 @pass_services
-def export_command(services: Services, session: str, destination: str, fmt) -> None:
+def export_command(services: Services, session: str, destination: str, fmt, as_json: bool) -> None:
     """Export a session's files to a folder, a tar or zip archive, a URL, or - (tar to stdout)."""
     sessions, _ = workspace(services)
     tree = sessions.tree(SessionId(session))
-    export_to(services, tree, destination, fmt)
+    with counter(f"exporting {session}", as_json or destination == "-") as tick:
+        export_to(services, tree, destination, fmt, progress=tick)
+    if destination != "-":
+        emit(as_json, {"session": session, "tree": tree, "destination": destination}, destination)
 
 
 @cli.command("status")
@@ -394,32 +399,39 @@ def ls_command(services: Services, target: str, as_json: bool) -> None:
 @cli.command("rm")
 @click.argument("target")
 @click.option("-r", "--recursive", is_flag=True)
+@json_option
 @pass_services
-def rm_command(services: Services, target: str, recursive: bool) -> None:
+def rm_command(services: Services, target: str, recursive: bool, as_json: bool) -> None:
     """Delete a session file or folder: aether://SESSION/path."""
     sessions, _ = workspace(services)
     where = parse_target(target, allow_root=False)
     sessions.delete(where.session, where.path, recursive=recursive)
+    if as_json:
+        emit(True, {"deleted": target}, "")
 
 
 @cli.command("mv")
 @click.argument("source")
 @click.argument("destination")
+@json_option
 @pass_services
-def mv_command(services: Services, source: str, destination: str) -> None:
+def mv_command(services: Services, source: str, destination: str, as_json: bool) -> None:
     """Move within a session: aether://SESSION/a aether://SESSION/b."""
     sessions, _ = workspace(services)
     src, dst = parse_target(source, allow_root=False), parse_target(destination, allow_root=False)
     if src.session != dst.session:
         raise Invalid("mv moves within one session; use cp between sessions")
     sessions.rename(src.session, src.path, dst.path)
+    if as_json:
+        emit(True, {"moved": source, "to": destination}, "")
 
 
 @cli.command("cp")
 @click.argument("source")
 @click.argument("destination")
+@json_option
 @pass_services
-def cp_command(services: Services, source: str, destination: str) -> None:
+def cp_command(services: Services, source: str, destination: str, as_json: bool) -> None:
     """Copy a file: local -> aether://SESSION/path, aether://... -> local, or between sessions."""
     sessions, _ = workspace(services)
     with ExitStack() as stack:
@@ -430,7 +442,13 @@ def cp_command(services: Services, source: str, destination: str) -> None:
             reader = stack.enter_context(Path(source).open("rb"))
         if destination.startswith("aether://"):
             dst = parse_target(destination, allow_root=False)
-            sessions.write(dst.session, dst.path, reader)
+            entry = sessions.write(dst.session, dst.path, reader)
+            if as_json:
+                emit(
+                    True,
+                    {"copied": source, "to": destination, "id": entry.id, "size": entry.size},
+                    "",
+                )
             return
         with Path(destination).open("wb") as out:
             while piece := reader.read(1 << 20):

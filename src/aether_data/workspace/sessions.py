@@ -356,31 +356,15 @@ class Sessions:
         self, session_id: SessionId, source: str, destination: str, *, overwrite: bool = False
     ) -> None:
         """Move a file, link or folder; a folder moves as one entry, whatever its size."""
-        src, dst = normalize_path(source), normalize_path(destination)
-        if dst == src or dst.startswith(src + "/"):
-            raise Invalid(f"cannot move {src!r} into itself ({dst!r})")
-
-        def plan(draft: _Draft) -> None:
-            entry = draft.lookup(src)
-            if entry is None:
-                raise NotFound(f"{src!r} does not exist in session {session_id}")
-            target = draft.lookup(dst)
-            if target is not None and (not overwrite or target.kind is EntryKind.DIR):
-                raise Conflict(f"{dst!r} already exists")
-            moved = entry.id
-            if entry.kind is EntryKind.DIR:
-                moved = _subview(draft, src).materialize()
-            draft.put(src, OverlayEntry.tombstone())
-            draft.put(dst, _entry_of(entry.kind, moved, entry.size))
-
-        self._change(session_id, plan)
+        self._change(session_id, _rename_plan(source, destination, overwrite=overwrite))
 
     def batch(self, session_id: SessionId, operations: Iterable[dict]) -> SessionRecord:
         """Apply several operations atomically: all of them land, or none.
 
         Each operation is a dict with ``op`` in ``write`` (``path``, ``data``, optional
         ``expected``, ``executable``), ``delete`` (``path``, optional ``expected``,
-        ``recursive``), ``mkdir`` (``path``) or ``rename`` (``source``, ``destination``).
+        ``recursive``), ``mkdir`` (``path``) or ``rename`` (``source``, ``destination``,
+        optional ``overwrite``).
         """
         steps = [self._batch_step(op) for op in operations]
 
@@ -414,10 +398,14 @@ class Sessions:
                 draft.put(path, OverlayEntry.tombstone())
 
             return remove
+        if kind == "rename":
+            return _rename_plan(
+                op["source"], op["destination"], overwrite=op.get("overwrite", False)
+            )
         if kind == "mkdir":
             path = normalize_path(op["path"])
             return lambda draft: draft.put(path, OverlayEntry(OverlayKind.DIR, EMPTY_TREE, 0))
-        raise Invalid(f"unknown batch operation {kind!r} (use write, delete or mkdir)")
+        raise Invalid(f"unknown batch operation {kind!r} (use write, delete, mkdir or rename)")
 
     # ----------------------------------------------------------------- persist and branch
     def checkpoint(
@@ -526,6 +514,27 @@ class Sessions:
             except PreconditionFailed:
                 continue
         raise Conflict(f"session {session_id} kept changing")
+
+
+def _rename_plan(source: str, destination: str, *, overwrite: bool) -> Callable[[_Draft], None]:
+    src, dst = normalize_path(source), normalize_path(destination)
+    if dst == src or dst.startswith(src + "/"):
+        raise Invalid(f"cannot move {src!r} into itself ({dst!r})")
+
+    def plan(draft: _Draft) -> None:
+        entry = draft.lookup(src)
+        if entry is None:
+            raise NotFound(f"{src!r} does not exist")
+        target = draft.lookup(dst)
+        if target is not None and (not overwrite or target.kind is EntryKind.DIR):
+            raise Conflict(f"{dst!r} already exists")
+        moved = entry.id
+        if entry.kind is EntryKind.DIR:
+            moved = _subview(draft, src).materialize()
+        draft.put(src, OverlayEntry.tombstone())
+        draft.put(dst, _entry_of(entry.kind, moved, entry.size))
+
+    return plan
 
 
 def _subview(draft: _Draft, folder: str) -> SessionView:
