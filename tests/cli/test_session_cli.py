@@ -218,6 +218,15 @@ def test_source_ls_and_retire(home: Path) -> None:
     run(home, "source", "create", "b", "--template", "starter")
     run(home, "source", "create", "a")
     assert run(home, "source", "ls").stdout.split() == ["a", "b"]
+    run(home, "source", "tag", "b", "v1")
+    run(home, "source", "branch", "b", "dev", "--at", "v1")
+    refs = json.loads(run(home, "source", "refs", "b", "--json").stdout)
+    assert sorted((r["name"], r["kind"]) for r in refs) == [
+        ("dev", "branch"),
+        ("main", "branch"),
+        ("v1", "tag"),
+    ]
+    run(home, "source", "tag", "b", "v1", check=4)
     sid = run(home, "session", "create", "--source", "b").stdout.strip()
     retired = json.loads(run(home, "session", "retire", sid, "--json").stdout)
     assert retired["status"] == "RETIRED"

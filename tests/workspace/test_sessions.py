@@ -118,6 +118,10 @@ def test_preconditions(sessions: Sessions, base_tree) -> None:
     with pytest.raises(PreconditionFailed):
         sessions.delete(s.id, "README.md", expected=current)
     assert sessions.read(s.id, "README.md") == b"v2"
+    with pytest.raises(PreconditionFailed):
+        sessions.rename(s.id, "README.md", "R.md", expected=current)
+    sessions.rename(s.id, "README.md", "R.md", expected=object_id_of(b"v2"))
+    assert sessions.read(s.id, "R.md") == b"v2"
 
 
 def test_writing_below_a_file_is_a_conflict(sessions: Sessions, base_tree) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from aether_data.catalog import SessionStatus, SqlCatalog
-from aether_data.errors import Conflict, Invalid, NotFound
+from aether_data.errors import Conflict, Forbidden, Invalid, NotFound
 from aether_data.storage import LocalObjectStore
 from aether_data.workspace.sessions import Sessions
-from aether_data.workspace.sources import Sources, parse_source_ref
+from aether_data.workspace.sources import RefKind, Sources, parse_source_ref
 
 
 @pytest.fixture
@@ -200,3 +200,30 @@ def test_merge_one_session_into_another(env) -> None:
     with pytest.raises(Conflict, match=r"same\.csv"):
         sessions.merge_from(a.id, b.id)
     assert sessions.read(a.id, "same.csv") == b"from a"
+
+
+def test_branches_tags_and_commit_ids(env) -> None:
+    sessions, sources = env
+    sources.create("sales")
+    first = sources.resolve("sales")[0]
+    s = _session_on(sessions, sources, "sales")
+    sessions.write(s.id, "a.csv", b"1")
+    sources.commit_session(sessions, s.id, message="a")
+    assert sources.create_ref("sales", "v1", kind=RefKind.TAG) == sources.resolve("sales")[0]
+    assert sources.create_ref("sales", "old", at=first) == first
+    with pytest.raises(Conflict, match="already exists"):
+        sources.create_ref("sales", "v1", kind=RefKind.TAG)
+    assert sources.resolve("sales", first)[0] == first
+    tag = sessions.catalog.get_ref("sales", "v1")
+    assert tag.kind is RefKind.TAG
+    # a session on the tag sees the tagged state; one on "old" does not
+    assert sessions.read(_session_on(sessions, sources, "sales", "v1").id, "a.csv") == b"1"
+    old = _session_on(sessions, sources, "sales", "old")
+    assert [e.name for e in sessions.listdir(old.id)] == []
+    on_tag = _session_on(sessions, sources, "sales", "v1")
+    sessions.write(on_tag.id, "b.csv", b"2")
+    with pytest.raises(Forbidden, match="tag"):
+        sources.commit_session(sessions, on_tag.id, message="move the tag?")
+    assert sessions.catalog.get_ref("sales", "v1").commit_id == tag.commit_id
+    out = sources.commit_session(sessions, on_tag.id, message="on a branch", branch="from-v1")
+    assert sessions.store.get_commit(out.commit).parents == (tag.commit_id,)

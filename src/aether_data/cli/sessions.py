@@ -17,7 +17,7 @@ from aether_data.objects import EntryKind
 from aether_data.service import Services
 from aether_data.workspace.diff import diff_trees
 from aether_data.workspace.sessions import SessionRecord, SessionStatus
-from aether_data.workspace.sources import parse_source_ref
+from aether_data.workspace.sources import RefKind, parse_source_ref
 
 __all__ = ["session_group", "source_group"]
 
@@ -78,6 +78,46 @@ def source_create(
     record = sources.create(name, tree=tree, message=message, provenance=provenance)
     commit, tree_id = sources.resolve(record.name)
     emit(as_json, {"name": record.name, "commit": commit, "tree": tree_id}, record.name)
+
+
+@source_group.command("branch")
+@click.argument("source")
+@click.argument("name")
+@click.option("--at", help="The ref or commit to start from (default: the default branch).")
+@json_option
+@pass_services
+def source_branch(services: Services, source: str, name: str, at, as_json: bool) -> None:
+    """Create branch NAME of SOURCE."""
+    _, sources = workspace(services)
+    commit = sources.create_ref(source, name, at=at)
+    emit(as_json, {"source": source, "branch": name, "commit": commit}, f"{source}@{name} {commit}")
+
+
+@source_group.command("tag")
+@click.argument("source")
+@click.argument("name")
+@click.option("--at", help="The ref or commit to tag (default: the default branch).")
+@json_option
+@pass_services
+def source_tag(services: Services, source: str, name: str, at, as_json: bool) -> None:
+    """Tag a commit of SOURCE as NAME (tags never move)."""
+    _, sources = workspace(services)
+    commit = sources.create_ref(source, name, at=at, kind=RefKind.TAG)
+    emit(as_json, {"source": source, "tag": name, "commit": commit}, f"{source}@{name} {commit}")
+
+
+@source_group.command("refs")
+@click.argument("source")
+@json_option
+@pass_services
+def source_refs(services: Services, source: str, as_json: bool) -> None:
+    """List the branches and tags of SOURCE."""
+    rows = services.catalog.list_refs(services.catalog.get_source(source).name)
+    emit(
+        as_json,
+        [{"name": r.name, "kind": r.kind.value, "commit": r.commit_id} for r in rows],
+        "\n".join(f"{r.kind.value:6} {r.name}  {r.commit_id[:12]}" for r in rows),
+    )
 
 
 @source_group.command("ls")

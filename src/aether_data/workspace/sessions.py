@@ -353,10 +353,20 @@ class Sessions:
         self.delete(session_id, canonical)
 
     def rename(
-        self, session_id: SessionId, source: str, destination: str, *, overwrite: bool = False
+        self,
+        session_id: SessionId,
+        source: str,
+        destination: str,
+        *,
+        overwrite: bool = False,
+        expected: str | None = None,
     ) -> None:
-        """Move a file, link or folder; a folder moves as one entry, whatever its size."""
-        self._change(session_id, _rename_plan(source, destination, overwrite=overwrite))
+        """Move a file, link or folder; a folder moves as one entry, whatever its size.
+
+        ``expected`` is the content hash ``source`` must have (a file's or a folder's tree id).
+        """
+        plan = _rename_plan(source, destination, overwrite=overwrite, expected=expected)
+        self._change(session_id, plan)
 
     def batch(self, session_id: SessionId, operations: Iterable[dict]) -> SessionRecord:
         """Apply several operations atomically: all of them land, or none.
@@ -516,7 +526,9 @@ class Sessions:
         raise Conflict(f"session {session_id} kept changing")
 
 
-def _rename_plan(source: str, destination: str, *, overwrite: bool) -> Callable[[_Draft], None]:
+def _rename_plan(
+    source: str, destination: str, *, overwrite: bool, expected: str | None = None
+) -> Callable[[_Draft], None]:
     src, dst = normalize_path(source), normalize_path(destination)
     if dst == src or dst.startswith(src + "/"):
         raise Invalid(f"cannot move {src!r} into itself ({dst!r})")
@@ -525,6 +537,7 @@ def _rename_plan(source: str, destination: str, *, overwrite: bool) -> Callable[
         entry = draft.lookup(src)
         if entry is None:
             raise NotFound(f"{src!r} does not exist")
+        _check_expected(src, entry, expected)
         target = draft.lookup(dst)
         if target is not None and (not overwrite or target.kind is EntryKind.DIR):
             raise Conflict(f"{dst!r} already exists")

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aether_data.catalog import Catalog, CommitRecord, RefKind, SessionStatus, SourceRecord
-from aether_data.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from aether_data.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aether_data.ids import ObjectId, RefName, SessionId, SourceName
 from aether_data.objects import Commit, Tree
 from aether_data.storage.base import ObjectStore
 from aether_data.workspace.merge import apply_resolutions, merge_trees
 from aether_data.workspace.sessions import Sessions
 
-__all__ = ["CommitOutcome", "Sources", "parse_source_ref"]
+__all__ = ["CommitOutcome", "RefKind", "Sources", "parse_source_ref"]
 
 _MAX_ATTEMPTS = 50
 
@@ -98,9 +98,25 @@ class Sources:
             ),
         )
 
+    def create_ref(
+        self, source: str, name: str, *, at: str | None = None, kind: RefKind = RefKind.BRANCH
+    ) -> ObjectId:
+        """A new branch or tag of ``source`` naming the commit ``at`` names (default branch
+        when None); ``Conflict`` if the name is taken."""
+        commit, _ = self.resolve(source, at)
+        try:
+            self.catalog.compare_and_set_ref(
+                SourceName(source), RefName(name), new=commit, expected=None, kind=kind
+            )
+        except PreconditionFailed as exc:
+            raise Conflict(f"{source}@{name} already exists") from exc
+        return commit
+
     def resolve(self, source: str, ref: str | None = None) -> tuple[ObjectId, ObjectId]:
         """The commit and tree ids of ``source@ref`` (the default branch when ref is None)."""
         record = self.catalog.get_source(SourceName(source))
+        if ref is not None and len(ref) == 64 and all(c in "0123456789abcdef" for c in ref):
+            return ObjectId(ref), self.store.get_commit(ObjectId(ref)).tree  # a commit id
         head = self.catalog.get_ref(record.name, RefName(ref or record.default_branch))
         return head.commit_id, self.store.get_commit(head.commit_id).tree
 
@@ -136,6 +152,7 @@ class Sources:
         target = RefName(
             branch or record.ref or self.catalog.get_source(record.source).default_branch
         )
+        self._require_branch(record.source, target)
         ours = sessions.view(record).materialize()
         for _ in range(_MAX_ATTEMPTS):
             outcome = self._try_commit(
@@ -158,7 +175,9 @@ class Sources:
             if result.conflicts:
                 return self._conflict(sessions, record, target, result.conflicts)
             tree, merged = result.tree, True
-        parents = (head,) if head is not None else ()
+        # a new branch starts from the commit the session started from
+        start = head if head is not None else record.base_commit
+        parents = (start,) if start is not None else ()
         commit_id = self._commit(tree, parents, author, message, source=record.source)
         try:
             self.catalog.compare_and_set_ref(record.source, target, new=commit_id, expected=head)
@@ -235,6 +254,14 @@ class Sources:
         except PreconditionFailed as exc:
             raise Conflict(f"branch {branch!r} of {record.source!r} already exists") from exc
         return record.source, RefName(branch), commit_id
+
+    def _require_branch(self, source: SourceName, name: RefName) -> None:
+        try:
+            ref = self.catalog.get_ref(source, name)
+        except NotFound:
+            return  # committing creates the branch
+        if ref.kind is RefKind.TAG:
+            raise Forbidden(f"{source}@{name} is a tag and never moves; commit with a branch")
 
     def _head(self, source: SourceName, branch: RefName) -> ObjectId | None:
         try:
