@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pytest
+from _trees import CountingStore, FileSpec, build_tree, flatten, make_tree
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -20,47 +21,6 @@ from aether_data.workspace.merge import (
     merge_trees,
 )
 
-FileSpec = bytes | tuple[EntryKind, bytes]
-
-
-# ----------------------------------------------------------------- helpers
-def make_tree(store: ObjectStore, files: Mapping[str, FileSpec]) -> ObjectId:
-    """Store a tree holding ``files`` (path -> content, or (kind, content) for exec and links)."""
-    entries = {}
-    for path, spec in files.items():
-        kind, data = spec if isinstance(spec, tuple) else (EntryKind.FILE, spec)
-        entries[path] = TreeEntry(path.rpartition("/")[2], kind, store.put_bytes(data), len(data))
-    return build_tree(store, entries)
-
-
-def build_tree(store: ObjectStore, entries: Mapping[str, TreeEntry]) -> ObjectId:
-    """Store a tree from a flat {path: leaf entry} mapping (folders are implied by paths)."""
-    folders: dict[str, list[TreeEntry]] = {"": []}
-    for path, entry in entries.items():
-        parts = path.split("/")
-        for depth in range(1, len(parts)):
-            folders.setdefault("/".join(parts[:depth]), [])
-        folders[path.rpartition("/")[0]].append(entry)
-    for folder in sorted((f for f in folders if f), key=lambda f: -f.count("/")):
-        tree_id = store.put_tree(Tree(folders[folder]))
-        parent, _, name = folder.rpartition("/")
-        folders[parent].append(TreeEntry(name, EntryKind.DIR, tree_id))
-    return store.put_tree(Tree(folders[""]))
-
-
-def flatten(store: ObjectStore, tree_id: ObjectId | None, prefix: str = "") -> dict[str, TreeEntry]:
-    """The leaves of a tree as {path: entry}."""
-    out: dict[str, TreeEntry] = {}
-    if tree_id is None:
-        return out
-    for entry in store.get_tree(tree_id):
-        path = f"{prefix}{entry.name}"
-        if entry.kind is EntryKind.DIR:
-            out.update(flatten(store, entry.id, path + "/"))
-        else:
-            out[path] = entry
-    return out
-
 
 def contents(store: ObjectStore, tree_id: ObjectId | None) -> dict[str, bytes]:
     return {path: store.read_bytes(e.id) for path, e in flatten(store, tree_id).items()}
@@ -74,18 +34,6 @@ def entry(
     store: ObjectStore, name: str, data: bytes, kind: EntryKind = EntryKind.FILE
 ) -> TreeEntry:
     return TreeEntry(name, kind, store.put_bytes(data), len(data))
-
-
-class CountingStore(MemoryObjectStore):
-    """A memory store that counts tree reads."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tree_reads = 0
-
-    def get_tree(self, oid: ObjectId) -> Tree:
-        self.tree_reads += 1
-        return super().get_tree(oid)
 
 
 @pytest.fixture

@@ -121,9 +121,7 @@ class Tree:
     @classmethod
     def from_pages(cls, pages: list[Tree]) -> Tree:
         """A paged tree from its pages, checked to be the canonical paging of their entries."""
-        tree = cls.__new__(cls)
-        tree._entries = None
-        tree._set_pages(pages)
+        tree = cls.from_trusted_pages(pages)
         expected = [Tree._plain(run).id for run in _paginate(list(tree))]
         if len(tree) <= PAGE_MAX or expected != [page.id for page in pages]:
             raise Invalid("paged tree is not in canonical form")

@@ -436,19 +436,7 @@ class Sessions:
         self.checkpoint(
             session_id, f"before-restore-{secrets.token_hex(3)}", message=f"restore of {checkpoint}"
         )
-        for _ in range(_MAX_ATTEMPTS):
-            record = self._writable(session_id)
-            try:
-                return self.catalog.apply_overlay(
-                    session_id,
-                    expected_version=record.version,
-                    changes={},
-                    replace=True,
-                    base_tree=target.tree_id,
-                )
-            except PreconditionFailed:
-                continue
-        raise Conflict(f"session {session_id} kept changing during the restore")
+        return self._replace_tree(session_id, lambda _record: target.tree_id)
 
     def fork(self, session_id: SessionId, *, name: str | None = None) -> SessionRecord:
         """A new session with the parent's current tree; costs O(changes), not O(files)."""
@@ -475,23 +463,35 @@ class Sessions:
         theirs_record = self.get(other)
         base = theirs_record.metadata.get("origin_tree", theirs_record.base_tree)
         theirs = self.view(theirs_record).materialize()
-        for _ in range(_MAX_ATTEMPTS):
-            record = self._writable(session_id)
+
+        def merged(record: SessionRecord) -> ObjectId:
             result = merge_trees(self.store, base, self.view(record).materialize(), theirs)
             if result.conflicts:
                 listing = ", ".join(f"{c.path} ({c.kind})" for c in result.conflicts)
                 raise Conflict(f"merging {other} into {session_id} conflicts at: {listing}")
+            assert result.tree is not None
+            return result.tree
+
+        return self._replace_tree(session_id, merged)
+
+    def _replace_tree(
+        self, session_id: SessionId, new_tree: Callable[[SessionRecord], ObjectId]
+    ) -> SessionRecord:
+        """Make ``new_tree(record)`` the session's whole tree (base, empty overlay), by CAS."""
+        for _ in range(_MAX_ATTEMPTS):
+            record = self._writable(session_id)
+            tree = new_tree(record)
             try:
                 return self.catalog.apply_overlay(
                     session_id,
                     expected_version=record.version,
                     changes={},
                     replace=True,
-                    base_tree=result.tree,
+                    base_tree=tree,
                 )
             except PreconditionFailed:
-                continue
-        raise Conflict(f"session {session_id} kept changing during the merge")
+                continue  # changed meanwhile: decide again on the new version
+        raise Conflict(f"session {session_id} kept changing while its tree was replaced")
 
     def archive(self, session_id: SessionId) -> SessionRecord:
         """Make the session read-only."""
