@@ -80,30 +80,22 @@ def source_create(
     emit(as_json, {"name": record.name, "commit": commit, "tree": tree_id}, record.name)
 
 
-@source_group.command("branch")
-@click.argument("source")
-@click.argument("name")
-@click.option("--at", help="The ref or commit to start from (default: the default branch).")
-@json_option
-@pass_services
-def source_branch(services: Services, source: str, name: str, at, as_json: bool) -> None:
-    """Create branch NAME of SOURCE."""
-    _, sources = workspace(services)
-    commit = sources.create_ref(source, name, at=at)
-    emit(as_json, {"source": source, "branch": name, "commit": commit}, f"{source}@{name} {commit}")
+def _ref_verb(kind: RefKind, help_text: str) -> None:
+    @source_group.command(kind.value, help=help_text)
+    @click.argument("source")
+    @click.argument("name")
+    @click.option("--at", help="The ref or commit it names (default: the default branch).")
+    @json_option
+    @pass_services
+    def verb(services: Services, source: str, name: str, at, as_json: bool) -> None:
+        _, sources = workspace(services)
+        commit = sources.create_ref(source, name, at=at, kind=kind)
+        data = {"source": source, kind.value: name, "commit": commit}
+        emit(as_json, data, f"{source}@{name} {commit}")
 
 
-@source_group.command("tag")
-@click.argument("source")
-@click.argument("name")
-@click.option("--at", help="The ref or commit to tag (default: the default branch).")
-@json_option
-@pass_services
-def source_tag(services: Services, source: str, name: str, at, as_json: bool) -> None:
-    """Tag a commit of SOURCE as NAME (tags never move)."""
-    _, sources = workspace(services)
-    commit = sources.create_ref(source, name, at=at, kind=RefKind.TAG)
-    emit(as_json, {"source": source, "tag": name, "commit": commit}, f"{source}@{name} {commit}")
+_ref_verb(RefKind.BRANCH, "Create branch NAME of SOURCE.")
+_ref_verb(RefKind.TAG, "Tag a commit of SOURCE as NAME (tags never move).")
 
 
 @source_group.command("refs")
