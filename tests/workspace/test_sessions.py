@@ -297,3 +297,25 @@ def test_concurrent_writers_of_different_paths_lose_nothing(sessions: Sessions) 
     for t in threads:
         t.join()
     assert len(files(sessions, s.id)) == 40
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 8])
+def test_manifest_pages_join_up_to_the_full_walk(sessions: Sessions, limit: int) -> None:
+    s = sessions.create()
+    for path in ["a/x/1", "a/x/2", "a/y", "b", "c/d/e/f", "c/d/g", "é", "z/1", "z/2/3"]:
+        sessions.write(s.id, path, path.encode())
+    sessions.mkdir(s.id, "empty")
+    full = [e.path for e in sessions.manifest(s.id, limit=1000).items]
+    assert full[:4] == ["a", "a/x", "a/x/1", "a/x/2"]
+    seen, cursor = [], None
+    while True:
+        page = sessions.manifest(s.id, cursor=cursor, limit=limit)
+        seen += [e.path for e in page.items]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert seen == full
+    inside = sessions.manifest(s.id, prefix="c", limit=2)
+    rest = sessions.manifest(s.id, prefix="c", cursor=inside.next_cursor, limit=10)
+    assert [e.path for e in inside.items + rest.items] == ["c/d", "c/d/e", "c/d/e/f", "c/d/g"]
+    with pytest.raises(Invalid, match="cursor"):
+        sessions.manifest(s.id, prefix="c", cursor="a/x")

@@ -124,10 +124,27 @@ class SessionView:
                 changes[name] = TreeEntry(name, EntryKind.DIR, built)
         return self.store.put_tree(tree.updated(changes))
 
-    def walk(self, path: str = "") -> Iterator[tuple[str, TreeEntry]]:
-        """Every entry below ``path``, depth first, in sorted order."""
+    def walk(self, path: str = "", *, after: str | None = None) -> Iterator[tuple[str, TreeEntry]]:
+        """Every entry below ``path``, depth first, in sorted order.
+
+        With ``after`` (a path below ``path``), the walk resumes just past it, skipping whole
+        folders that come before it instead of walking them.
+        """
+        rest = None
+        if after is not None:
+            relative = after[len(path) + 1 :] if path else after
+            rest = [part.encode("utf-8") for part in split_path(relative)] or None
+        return self._walk(path, rest)
+
+    def _walk(self, path: str, after: list[bytes] | None) -> Iterator[tuple[str, TreeEntry]]:
         for entry in self.listdir(path):
             child = join(path, entry.name)
-            yield child, entry
+            key = entry.name.encode("utf-8")
+            if after is not None and key < after[0]:
+                continue  # this whole entry, and its folder, came before the cursor
+            resume = after[1:] or None if after is not None and key == after[0] else None
+            if after is None or key > after[0]:
+                yield child, entry
             if entry.kind is EntryKind.DIR:
-                yield from self.walk(child)
+                yield from self._walk(child, resume)
+            after = None

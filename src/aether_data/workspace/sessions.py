@@ -227,11 +227,11 @@ class Sessions:
         if limit < 1:
             raise Invalid("limit must be at least 1")
         start = normalize_path(prefix, allow_root=True)
-        after = None if cursor is None else tuple(p.encode() for p in split_path(cursor))
+        after = None if cursor is None else normalize_path(cursor)
+        if after is not None and start and not after.startswith(start + "/"):
+            raise Invalid(f"cursor {cursor!r} does not belong to a listing of {prefix!r}")
         items: list[ManifestEntry] = []
-        for path, entry in self.view(session_id).walk(start):
-            if after is not None and tuple(p.encode() for p in split_path(path)) <= after:
-                continue
+        for path, entry in self.view(session_id).walk(start, after=after):
             if len(items) == limit:
                 return Page(tuple(items), items[-1].path)
             items.append(ManifestEntry(path, entry.kind, entry.size, entry.id))
