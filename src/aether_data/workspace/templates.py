@@ -26,8 +26,12 @@ from aether_data.errors import Conflict, NotFound
 
 __all__ = ["DEFAULT_ROOT", "list_templates", "materialize_template"]
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[3] / "sample_workspaces"
-"""The repository's ``sample_workspaces/`` folder, found from the package source."""
+_PACKAGED = Path(__file__).resolve().parents[1] / "_sample_workspaces"
+DEFAULT_ROOT = (
+    _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[3] / "sample_workspaces"
+)
+"""The templates: shipped inside the wheel, or the repository's ``sample_workspaces/`` folder
+when running from a source checkout (an editable install)."""
 
 _IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc", ".DS_Store")
 # Fixed writer options: the bytes depend only on the data (and the pyarrow version in created_by).
