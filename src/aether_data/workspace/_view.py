@@ -11,7 +11,7 @@ from aether_data.objects import EntryKind, Tree, TreeEntry
 from aether_data.storage.base import ObjectStore
 from aether_data.workspace.paths import join, parent_and_name, split_path
 
-__all__ = ["EMPTY_TREE", "OverlayIndex", "SessionView", "to_entry"]
+__all__ = ["EMPTY_TREE", "LayeredOverlay", "OverlayIndex", "SessionView", "to_entry"]
 
 EMPTY_TREE = Tree().id
 
@@ -60,10 +60,64 @@ class OverlayIndex:
         return self._children.get(folder, {})
 
 
+class LayeredOverlay:
+    """Pending changes laid over an overlay without copying it.
+
+    Lookups by path and by prefix are cheap; the rarer per-folder questions (listing,
+    materializing) build the merged index on demand.
+    """
+
+    def __init__(self, base: OverlayIndex, changes: Mapping[str, OverlayEntry | None]) -> None:
+        self.base = base
+        self.changes = changes
+
+    @property
+    def entries(self) -> LayeredOverlay:
+        return self
+
+    def get(self, path: str, default: OverlayEntry | None = None) -> OverlayEntry | None:
+        if path in self.changes:
+            entry = self.changes[path]
+            return default if entry is None else entry
+        return self.base.entries.get(path, default)
+
+    def items(self) -> Iterator[tuple[str, OverlayEntry]]:
+        return iter(self.merged().items())
+
+    def merged(self) -> dict[str, OverlayEntry]:
+        out = dict(self.base.entries)
+        for path, entry in self.changes.items():
+            if entry is None:
+                out.pop(path, None)
+            else:
+                out[path] = entry
+        return out
+
+    def under(self, folder: str) -> Iterator[str]:
+        start = f"{folder}/"
+        yield from (p for p in self.base.under(folder) if p not in self.changes)
+        yield from (p for p, e in self.changes.items() if e is not None and p.startswith(start))
+
+    def _index(self) -> OverlayIndex:
+        return OverlayIndex(self.merged())
+
+    def children(self, folder: str) -> Mapping[str, OverlayEntry]:
+        return self._index().children(folder)
+
+    def touched_children(self, folder: str) -> set[str]:
+        return self._index().touched_children(folder)
+
+    @property
+    def touched(self) -> set[str]:
+        return self._index().touched
+
+
 class SessionView:
     """Read access to a session's tree without materializing it."""
 
-    def __init__(self, store: ObjectStore, base_tree: ObjectId, overlay: OverlayIndex) -> None:
+    def __init__(
+        self, store: ObjectStore, base_tree: ObjectId, overlay: OverlayIndex | LayeredOverlay
+    ) -> None:
         self.store = store
         self.base_tree = base_tree
         self.overlay = overlay

@@ -32,7 +32,7 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 from aether_data.objects import EntryKind, Tree, TreeEntry
 from aether_data.storage._reader import BlobReader
 from aether_data.storage.base import ObjectStore
-from aether_data.workspace._view import EMPTY_TREE, OverlayIndex, SessionView
+from aether_data.workspace._view import EMPTY_TREE, LayeredOverlay, OverlayIndex, SessionView
 from aether_data.workspace.merge import merge_trees
 from aether_data.workspace.paths import normalize_path, parent_and_name, split_path
 
@@ -72,13 +72,8 @@ class _Draft:
     def _current(self) -> SessionView:
         if not self.changes:
             return self.view
-        merged = dict(self.view.overlay.entries)
-        for path, entry in self.changes.items():
-            if entry is None:
-                merged.pop(path, None)
-            else:
-                merged[path] = entry
-        return SessionView(self.view.store, self.view.base_tree, OverlayIndex(merged))
+        layered = LayeredOverlay(self.view.overlay, self.changes)  # type: ignore[arg-type]
+        return SessionView(self.view.store, self.view.base_tree, layered)
 
     def lookup(self, path: str) -> TreeEntry | None:
         return self._current().lookup(path)
@@ -250,12 +245,20 @@ class Sessions:
             if not draft.changes:
                 return record
             try:
-                return self.catalog.apply_overlay(
+                moved = self.catalog.apply_overlay(
                     session_id, expected_version=record.version, changes=draft.changes
                 )
             except PreconditionFailed:
                 continue  # another writer moved the session: plan again on the new version
+            self._remember(moved, draft)
+            return moved
         raise Conflict(f"session {session_id} changed {_MAX_ATTEMPTS} times while we tried")
+
+    def _remember(self, record: SessionRecord, draft: _Draft) -> None:
+        # We know the new version's overlay: cache it instead of reading it back.
+        merged = LayeredOverlay(draft.view.overlay, draft.changes).merged()  # type: ignore[arg-type]
+        with self._lock:
+            self._overlays[(record.id, record.version)] = OverlayIndex(merged)
 
     def _writable(self, session_id: SessionId) -> SessionRecord:
         record = self.get(session_id)
