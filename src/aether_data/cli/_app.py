@@ -63,16 +63,10 @@ class _Group(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None) -> None:
     """Aether Data: versioned, isolated working copies of data workspaces."""
-    settings = Settings.from_env(os.environ)
+    environ = dict(os.environ)
     if home is not None:
-        settings = Settings.for_home(
-            home,
-            catalog_url=os.environ.get("AETHER_CATALOG_URL"),
-            store_url=os.environ.get("AETHER_STORE_URL"),
-            s3_endpoint_url=settings.s3_endpoint_url,
-            s3_region=settings.s3_region,
-        )
-    ctx.obj = settings
+        environ["AETHER_HOME"] = str(home)
+    ctx.obj = Settings.from_env(environ)
 
 
 def pass_services(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import click
 
@@ -131,4 +130,3 @@ def resolve_command(
         sessions, record.id, dict.fromkeys(chosen, take), message=message
     )
     emit(as_json, {"commit": out.commit, "branch": out.branch}, out.commit or "")
-    sys.stdout.flush()

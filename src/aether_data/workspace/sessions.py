@@ -69,19 +69,19 @@ class _Draft:
         self.view = view
         self.changes: dict[str, OverlayEntry | None] = {}
 
-    def _current(self) -> SessionView:
+    def current(self) -> SessionView:
         if not self.changes:
             return self.view
         layered = LayeredOverlay(self.view.overlay, self.changes)  # type: ignore[arg-type]
         return SessionView(self.view.store, self.view.base_tree, layered)
 
     def lookup(self, path: str) -> TreeEntry | None:
-        return self._current().lookup(path)
+        return self.current().lookup(path)
 
     def put(self, path: str, entry: OverlayEntry) -> None:
         self._ensure_parents(path)
         if entry.kind in (OverlayKind.DIR, OverlayKind.TOMBSTONE):
-            for below in self._current().overlay.under(path):
+            for below in self.current().overlay.under(path):
                 self.changes[below] = None
         self.changes[path] = entry
 
@@ -326,7 +326,7 @@ class Sessions:
                 raise NotFound(f"{canonical!r} does not exist in session {session_id}")
             _check_expected(canonical, current, expected)
             if current.kind is EntryKind.DIR and not recursive and self.store.get_tree(current.id):
-                draft_view = draft._current()
+                draft_view = draft.current()
                 if draft_view.listdir(canonical):
                     raise Conflict(f"folder {canonical!r} is not empty (delete it recursively)")
             draft.put(canonical, OverlayEntry.tombstone())
@@ -555,7 +555,7 @@ def _rename_plan(
 
 def _subview(draft: _Draft, folder: str) -> SessionView:
     """A view rooted at ``folder`` of the draft's current state."""
-    current = draft._current()
+    current = draft.current()
     entry = current.lookup(folder)
     assert entry is not None
     prefix = folder + "/"

@@ -4,6 +4,7 @@ committing a session to a branch (compare-and-set on the branch, three-way merge
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from aether_data.workspace.sessions import Sessions
 __all__ = ["CommitOutcome", "RefKind", "Sources", "parse_source_ref"]
 
 _MAX_ATTEMPTS = 50
+_COMMIT_ID = re.compile(r"[0-9a-f]{64}")
 
 
 def parse_source_ref(text: str) -> tuple[SourceName, RefName | None]:
@@ -115,7 +117,7 @@ class Sources:
     def resolve(self, source: str, ref: str | None = None) -> tuple[ObjectId, ObjectId]:
         """The commit and tree ids of ``source@ref`` (the default branch when ref is None)."""
         record = self.catalog.get_source(SourceName(source))
-        if ref is not None and len(ref) == 64 and all(c in "0123456789abcdef" for c in ref):
+        if ref is not None and _COMMIT_ID.fullmatch(ref):
             return ObjectId(ref), self.store.get_commit(ObjectId(ref)).tree  # a commit id
         head = self.catalog.get_ref(record.name, RefName(ref or record.default_branch))
         return head.commit_id, self.store.get_commit(head.commit_id).tree
