@@ -319,3 +319,17 @@ def test_manifest_pages_join_up_to_the_full_walk(sessions: Sessions, limit: int)
     assert [e.path for e in inside.items + rest.items] == ["c/d", "c/d/e", "c/d/e/f", "c/d/g"]
     with pytest.raises(Invalid, match="cursor"):
         sessions.manifest(s.id, prefix="c", cursor="a/x")
+
+
+def test_folder_with_only_new_files_is_not_empty(sessions: Sessions) -> None:
+    s = sessions.create()
+    sessions.mkdir(s.id, "d")
+    sessions.write(s.id, "d/x.txt", b"x")
+    with pytest.raises(Conflict, match="not empty"):
+        sessions.delete(s.id, "d")
+    with pytest.raises(Conflict, match="not empty"):
+        sessions.rmdir(s.id, "d")
+    assert sessions.read(s.id, "d/x.txt") == b"x"
+    sessions.delete(s.id, "d/x.txt")
+    sessions.rmdir(s.id, "d")
+    assert sessions.listdir(s.id) == []

@@ -325,10 +325,12 @@ class Sessions:
             if current is None:
                 raise NotFound(f"{canonical!r} does not exist in session {session_id}")
             _check_expected(canonical, current, expected)
-            if current.kind is EntryKind.DIR and not recursive and self.store.get_tree(current.id):
-                draft_view = draft.current()
-                if draft_view.listdir(canonical):
-                    raise Conflict(f"folder {canonical!r} is not empty (delete it recursively)")
+            if (
+                current.kind is EntryKind.DIR
+                and not recursive
+                and draft.current().listdir(canonical)
+            ):
+                raise Conflict(f"folder {canonical!r} is not empty (delete it recursively)")
             draft.put(canonical, OverlayEntry.tombstone())
 
         self._change(session_id, plan)
