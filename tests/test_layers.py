@@ -26,15 +26,16 @@ ALLOWED: dict[str, set[str]] = {
     "datasets": VOCABULARY | {"objects", "storage"},
     "sqllint": VOCABULARY,
     "wire": VOCABULARY,
-    "service": VOCABULARY | DOMAIN | {"settings"},
+    "service": VOCABULARY | DOMAIN | {"settings", "wire"},
     "api": VOCABULARY
     | {"service", "settings", "wire", "objects"}
     | (DOMAIN - {"storage", "catalog"}),
     "client": VOCABULARY | {"wire", "objects"},
     "cli": VOCABULARY
     | {"settings", "service", "client", "wire", "objects", "storage", "workspace"},
-    "fs": VOCABULARY | {"client", "wire", "workspace"},
-    "mount": VOCABULARY | {"client", "wire", "workspace"},
+    # surfaces open the embedded workspace (settings -> service) when no server is named
+    "fs": VOCABULARY | {"client", "wire", "workspace", "settings", "service"},
+    "mount": VOCABULARY | {"client", "wire", "workspace", "settings", "service"},
 }
 # Concrete backends: only the composition root (and the backend's own package) may name them.
 CONCRETE = {

@@ -11,6 +11,8 @@ __all__ = [
     "MissingExtra",
     "NotFound",
     "PreconditionFailed",
+    "TooLarge",
+    "Unauthorized",
     "Unavailable",
 ]
 
@@ -37,6 +39,14 @@ class PreconditionFailed(AetherError):
 
 class Forbidden(AetherError):
     """The caller may not do this (missing scope, protected target, read-only session)."""
+
+
+class Unauthorized(AetherError):
+    """No credentials, or credentials that are unknown, expired or revoked."""
+
+
+class TooLarge(Invalid):
+    """The request or upload is bigger than the configured limit."""
 
 
 class Unavailable(AetherError):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import BinaryIO
 
 from aether_data.catalog import (
+    DEFAULT_TENANT,
     Catalog,
     CheckpointRecord,
     OverlayEntry,
@@ -112,6 +113,11 @@ def _check_expected(path: str, current: TreeEntry | None, expected: str | None) 
         raise PreconditionFailed(f"{path!r} has content {found}, the change expected {expected}")
 
 
+def _check_empty(draft: _Draft, path: str, current: TreeEntry, *, recursive: bool) -> None:
+    if current.kind is EntryKind.DIR and not recursive and draft.current().listdir(path):
+        raise Conflict(f"folder {path!r} is not empty (delete it recursively)")
+
+
 class Sessions:
     """The session lifecycle over one object store and one catalog."""
 
@@ -136,8 +142,9 @@ class Sessions:
         name: str | None = None,
         tags: Sequence[str] = (),
         metadata: dict | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> SessionRecord:
-        """A new ACTIVE session whose base is ``tree`` (empty when None)."""
+        """A new ACTIVE session of ``tenant`` whose base is ``tree`` (empty when None)."""
         base = tree or EMPTY_TREE
         self.store.get_tree(base)  # the base must exist before anything names it
         record = SessionRecord(
@@ -149,6 +156,7 @@ class Sessions:
             base_commit=base_commit,
             tags=tuple(tags),
             metadata={"origin_tree": base, **(metadata or {})},
+            tenant=tenant,
         )
         return self.catalog.create_session(record)
 
@@ -325,12 +333,7 @@ class Sessions:
             if current is None:
                 raise NotFound(f"{canonical!r} does not exist in session {session_id}")
             _check_expected(canonical, current, expected)
-            if (
-                current.kind is EntryKind.DIR
-                and not recursive
-                and draft.current().listdir(canonical)
-            ):
-                raise Conflict(f"folder {canonical!r} is not empty (delete it recursively)")
+            _check_empty(draft, canonical, current, recursive=recursive)
             draft.put(canonical, OverlayEntry.tombstone())
 
         self._change(session_id, plan)
@@ -410,6 +413,7 @@ class Sessions:
                 if current is None:
                     raise NotFound(f"{path!r} does not exist")
                 _check_expected(path, current, op.get("expected"))
+                _check_empty(draft, path, current, recursive=bool(op.get("recursive")))
                 draft.put(path, OverlayEntry.tombstone())
 
             return remove
@@ -453,6 +457,7 @@ class Sessions:
             base_commit=parent.base_commit,
             name=name,
             tags=parent.tags,
+            tenant=parent.tenant,
             metadata={
                 "forked_from": parent.id,
                 "origin_tree": parent.metadata.get("origin_tree", parent.base_tree),

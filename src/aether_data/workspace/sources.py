@@ -10,7 +10,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aether_data.catalog import Catalog, CommitRecord, RefKind, SessionStatus, SourceRecord
+from aether_data.catalog import (
+    DEFAULT_TENANT,
+    Catalog,
+    CommitRecord,
+    RefKind,
+    SessionStatus,
+    SourceRecord,
+)
 from aether_data.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from aether_data.ids import ObjectId, RefName, SessionId, SourceName
 from aether_data.objects import Commit, Tree
@@ -60,9 +67,17 @@ class Sources:
         author: str = "aether",
         message: str = "initial import",
         provenance: Mapping[str, str] | None = None,
+        description: str = "",
+        tenant: str = DEFAULT_TENANT,
     ) -> SourceRecord:
-        """A new source whose ``main`` branch holds one commit of ``tree`` (empty if None)."""
-        record = self.catalog.create_source(SourceName(name), metadata=dict(provenance or {}))
+        """A new source of ``tenant`` whose ``main`` branch holds one commit of ``tree`` (empty
+        if None)."""
+        record = self.catalog.create_source(
+            SourceName(name),
+            description=description,
+            metadata=dict(provenance or {}),
+            tenant=tenant,
+        )
         root = tree or self.store.put_tree(Tree())
         commit = self._commit(root, (), author, message, meta=provenance, source=record.name)
         self.catalog.compare_and_set_ref(
@@ -99,6 +114,36 @@ class Sources:
                 committed_at=datetime.fromtimestamp(commit.time_us / 1e6, UTC),
             ),
         )
+
+    def commit_tree(
+        self,
+        source: str,
+        tree: ObjectId,
+        *,
+        branch: str | None = None,
+        message: str,
+        author: str = "aether",
+        provenance: Mapping[str, str] | None = None,
+    ) -> ObjectId:
+        """Commit ``tree`` as the new head of ``branch`` (made if missing), whatever it held:
+        the commit replaces the branch's content, as an import does."""
+        record = self.catalog.get_source(SourceName(source))
+        target = RefName(branch or record.default_branch)
+        self._require_branch(record.name, target)
+        for _ in range(_MAX_ATTEMPTS):
+            head = self._head(record.name, target)
+            parents = (head,) if head is not None else ()
+            commit_id = self._commit(
+                tree, parents, author, message, meta=provenance, source=record.name
+            )
+            try:
+                self.catalog.compare_and_set_ref(
+                    record.name, target, new=commit_id, expected=head, kind=RefKind.BRANCH
+                )
+            except PreconditionFailed:
+                continue  # another commit landed first: commit on top of it
+            return commit_id
+        raise Conflict(f"branch {target!r} of {source!r} kept moving")
 
     def create_ref(
         self, source: str, name: str, *, at: str | None = None, kind: RefKind = RefKind.BRANCH

@@ -1,0 +1,115 @@
+"""The composition root: turns ``Settings`` into concrete backends (only this package knows
+them) and offers the embedded ``WorkspaceAPI``, tokens and import jobs over them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import urlparse
+
+from aether_data.catalog import DEFAULT_TENANT, Catalog, SqlCatalog
+from aether_data.errors import Invalid
+from aether_data.service.jobs import ImportJobs
+from aether_data.service.tokens import ALL_SCOPES, READ_SCOPES, Scope, Tokens
+from aether_data.service.workspace import EmbeddedWorkspace
+from aether_data.settings import Settings
+from aether_data.storage import LocalObjectStore, MemoryObjectStore, ObjectStore
+from aether_data.workspace import Sessions, Sources
+
+__all__ = [
+    "ALL_SCOPES",
+    "READ_SCOPES",
+    "EmbeddedWorkspace",
+    "ImportJobs",
+    "Scope",
+    "Services",
+    "Tokens",
+    "open_catalog",
+    "open_services",
+    "open_store",
+]
+
+
+def open_store(settings: Settings) -> ObjectStore:
+    """The object store named by ``settings.store_url``."""
+    url = settings.store_url
+    scheme = urlparse(url).scheme
+    if scheme in ("", "file"):
+        return LocalObjectStore(urlparse(url).path if scheme == "file" else url)
+    if scheme == "memory":
+        return MemoryObjectStore()
+    if scheme == "s3":
+        from aether_data.storage.s3 import S3ObjectStore  # noqa: PLC0415 - optional extra
+
+        return S3ObjectStore(url, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region)
+    raise Invalid(
+        f"unsupported object store URL {url!r}: use a folder, file://, s3:// or memory://"
+    )
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalog named by ``settings.catalog_url`` (migrated to the latest schema)."""
+    return SqlCatalog(settings.catalog_url)
+
+
+@dataclass(eq=False)
+class Services:
+    """The backends one process works with, and the shared domain objects over them."""
+
+    settings: Settings
+    store: ObjectStore
+    catalog: Catalog
+    _closed: bool = field(default=False, init=False, repr=False)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        """The session lifecycle (one per process: it caches overlays by version)."""
+        return Sessions(self.store, self.catalog)
+
+    @cached_property
+    def sources(self) -> Sources:
+        """Sources, refs and history."""
+        return Sources(self.store, self.catalog)
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        """API tokens."""
+        return Tokens(self.catalog)
+
+    @cached_property
+    def imports(self) -> ImportJobs:
+        """Asynchronous imports into sources, run on this process's worker threads."""
+        return ImportJobs(self.store, self.catalog, self.sources)
+
+    def workspace(
+        self, tenant: str = DEFAULT_TENANT, *, local_imports: bool = True
+    ) -> EmbeddedWorkspace:
+        """The ``WorkspaceAPI`` of one tenant. ``local_imports`` lets imports read local
+        folders and ``file://`` URLs (the embedded default; the HTTP service turns it off)."""
+        return EmbeddedWorkspace(self, tenant, local_imports=local_imports)
+
+    def close(self) -> None:
+        """Stop import workers and close both backends."""
+        if self._closed:
+            return
+        self._closed = True
+        if "imports" in self.__dict__:
+            self.imports.shutdown()
+        self.catalog.close()
+        self.store.close()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_services(settings: Settings) -> Services:
+    """Open the store and the catalog of ``settings``."""
+    store = open_store(settings)
+    try:
+        return Services(settings, store, open_catalog(settings))
+    except BaseException:
+        store.close()
+        raise
