@@ -1,0 +1,179 @@
+"""``AsyncAetherClient``: the same methods as ``AetherClient``, as coroutines
+(``httpx.AsyncClient``)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
+
+import httpx
+
+from aether_data.client import _plans
+from aether_data.client._calls import (
+    PIECE,
+    Call,
+    Plan,
+    Reply,
+    Sleep,
+    pieces,
+    reply_of,
+    signature_with_self,
+    unreachable,
+)
+from aether_data.client._sync import DEFAULT_TIMEOUT
+
+__all__ = ["AsyncAetherClient"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _coroutine(
+    plan: Callable[P, Plan[T]],
+) -> Callable[Concatenate[AsyncAetherClient, P], Coroutine[Any, Any, T]]:
+    @functools.wraps(plan)
+    async def method(self: AsyncAetherClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._run(plan(*args, **kwargs))
+
+    method.__signature__ = signature_with_self(plan)  # type: ignore[attr-defined]
+    return method
+
+
+async def _apieces(stream: BinaryIO) -> AsyncIterator[bytes]:
+    for piece in pieces(stream):
+        yield piece
+
+
+class AsyncAetherClient:
+    """``AetherClient`` for asyncio: every API method is a coroutine; the arguments,
+    return values and errors are the same.
+
+    Args:
+        base_url: The server, e.g. ``http://127.0.0.1:8000``.
+        token: The bearer token; None sends no credentials.
+        timeout: Seconds (or an ``httpx.Timeout``) for connecting and for each read.
+        transport: An async httpx transport (e.g. ``httpx.ASGITransport(app)``).
+
+    Use it as an async context manager, or await ``aclose()``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
+
+    def __repr__(self) -> str:
+        return f"AsyncAetherClient({self.base_url!r})"
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncAetherClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _run(self, plan: Plan[T]) -> T:
+        reply: Reply | None = None
+        while True:
+            try:
+                step = plan.send(reply)
+            except StopIteration as done:
+                return done.value
+            if isinstance(step, Sleep):
+                await asyncio.sleep(step.seconds)
+                reply = None
+            else:
+                reply = await self._send(step)
+
+    async def _send(self, call: Call) -> Reply:
+        content: Any = call.content()
+        if content is not None and not isinstance(content, bytes):
+            content = _apieces(content)
+        request = self._http.build_request(
+            call.method,
+            call.url,
+            params=call.query(),
+            headers=call.request_headers(),
+            content=content,
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                return await self._receive(call, response)
+            finally:
+                await response.aclose()
+        except httpx.TransportError as exc:
+            raise unreachable(self.base_url, exc) from exc
+
+    @staticmethod
+    async def _receive(call: Call, response: httpx.Response) -> Reply:
+        status, headers = response.status_code, response.headers
+        if call.sink is None or not response.is_success:
+            return reply_of(call, str(response.url), status, headers, await response.aread())
+        received = 0
+        async for piece in response.aiter_bytes(PIECE):
+            call.sink.write(piece)
+            received += len(piece)
+        return Reply(status, headers, b"", received)
+
+    # ------------------------------------------------------------ sessions
+    create_session = _coroutine(_plans.create_session)
+    upload_session = _coroutine(_plans.upload_session)
+    get_session = _coroutine(_plans.get_session)
+    list_sessions = _coroutine(_plans.list_sessions)
+    fork = _coroutine(_plans.fork)
+    checkpoint = _coroutine(_plans.checkpoint)
+    list_checkpoints = _coroutine(_plans.list_checkpoints)
+    restore = _coroutine(_plans.restore)
+    merge_from = _coroutine(_plans.merge_from)
+    commit = _coroutine(_plans.commit)
+    resolve = _coroutine(_plans.resolve)
+    promote = _coroutine(_plans.promote)
+    archive = _coroutine(_plans.archive)
+    retire = _coroutine(_plans.retire)
+    manifest = _coroutine(_plans.manifest)
+    diff = _coroutine(_plans.diff)
+    export = _coroutine(_plans.export)
+    # ------------------------------------------------------------ files
+    stat = _coroutine(_plans.stat)
+    listdir = _coroutine(_plans.listdir)
+    read = _coroutine(_plans.read)
+    download = _coroutine(_plans.download)
+    write = _coroutine(_plans.write)
+    delete = _coroutine(_plans.delete)
+    mkdir = _coroutine(_plans.mkdir)
+    rmdir = _coroutine(_plans.rmdir)
+    rename = _coroutine(_plans.rename)
+    symlink = _coroutine(_plans.symlink)
+    batch = _coroutine(_plans.batch)
+    # ------------------------------------------------------------ sources
+    create_source = _coroutine(_plans.create_source)
+    get_source = _coroutine(_plans.get_source)
+    list_sources = _coroutine(_plans.list_sources)
+    list_refs = _coroutine(_plans.list_refs)
+    create_ref = _coroutine(_plans.create_ref)
+    log = _coroutine(_plans.log)
+    start_import = _coroutine(_plans.start_import)
+    get_import = _coroutine(_plans.get_import)
+    list_imports = _coroutine(_plans.list_imports)
+    wait_import = _coroutine(_plans.wait_import)
+    # ------------------------------------------------------------ service: not part of the protocol
+    whoami = _coroutine(_plans.whoami)
+    health = _coroutine(_plans.health)
+    create_token = _coroutine(_plans.create_token)
+    list_tokens = _coroutine(_plans.list_tokens)
+    revoke_token = _coroutine(_plans.revoke_token)
