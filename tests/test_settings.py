@@ -1,0 +1,67 @@
+"""Settings: flags over environment over the TOML file over defaults; bad input is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aether_data.errors import Invalid
+from aether_data.settings import DEFAULT_LISTEN, Settings
+
+
+def _config(tmp_path: Path, text: str) -> dict[str, str]:
+    folder = tmp_path / "cfg" / "aether"
+    folder.mkdir(parents=True)
+    (folder / "config.toml").write_text(text)
+    return {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+
+
+def test_defaults_without_environment_or_file(tmp_path: Path) -> None:
+    settings = Settings.from_env({"XDG_CONFIG_HOME": str(tmp_path), "AETHER_HOME": str(tmp_path)})
+    assert settings.catalog_url == f"sqlite:///{tmp_path / 'catalog.db'}"
+    assert settings.listen == DEFAULT_LISTEN
+    assert settings.server is None
+    assert settings.config_dir == tmp_path / "aether"
+
+
+def test_environment_wins_over_file_and_flags_over_both(tmp_path: Path) -> None:
+    env = _config(
+        tmp_path, f'home = "{tmp_path}/h"\nlisten = "127.0.0.1:9000"\nmax_json_bytes = 10\n'
+    )
+    from_file = Settings.from_env(env)
+    assert (from_file.home, from_file.listen, from_file.max_json_bytes) == (
+        tmp_path / "h",
+        "127.0.0.1:9000",
+        10,
+    )
+    from_env = Settings.from_env({**env, "AETHER_LISTEN": "127.0.0.1:9001"})
+    assert from_env.listen == "127.0.0.1:9001"
+    assert from_env.with_overrides(listen="0.0.0.0:1", server=None).listen == "0.0.0.0:1"
+    assert from_env.listen_host_port == ("127.0.0.1", 9001)
+
+
+def test_config_file_named_by_aether_config(tmp_path: Path) -> None:
+    path = tmp_path / "other.toml"
+    path.write_text('server = "http://127.0.0.1:1"\n')
+    settings = Settings.from_env({"AETHER_CONFIG": str(path), "XDG_CONFIG_HOME": str(tmp_path)})
+    assert settings.server == "http://127.0.0.1:1"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("listen = ", "not valid TOML"),
+        ('colour = "red"\n', "unknown setting 'colour'"),
+        ('max_upload_bytes = "lots"\n', "whole number"),
+    ],
+)
+def test_bad_config_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(Invalid, match=message):
+        Settings.from_env(_config(tmp_path, text))
+
+
+@pytest.mark.parametrize("listen", ["nohost", "127.0.0.1:http", ":80"])
+def test_bad_listen_address(tmp_path: Path, listen: str) -> None:
+    with pytest.raises(Invalid, match="HOST:PORT"):
+        _ = Settings.for_home(tmp_path, listen=listen).listen_host_port
