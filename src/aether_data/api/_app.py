@@ -1,0 +1,79 @@
+"""``create_app``: the Litestar application over one ``Services``."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from aether_data.api._auth import authorize, provide_services, provide_workspace
+from aether_data.api._files import FilesController
+from aether_data.api._metrics import Metrics, metrics_middleware
+from aether_data.api._problems import EXCEPTION_HANDLERS
+from aether_data.api._routes import BEARER
+from aether_data.api._sessions import SessionsController
+from aether_data.api._sources import ImportsController, SourcesController
+from aether_data.api._system import SystemController
+from aether_data.api._tokens import TokensController
+from aether_data.service import Services, open_services
+from aether_data.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def _openapi() -> OpenAPIConfig:
+    scheme = SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="An API token: `Authorization: Bearer aet_<id>_<secret>`. Each operation "
+        "names the scope it needs (`x-aether-scope`); `admin` grants every scope.",
+    )
+    return OpenAPIConfig(
+        title="Aether Data",
+        version="1",
+        description="Sessions, files and sources of a data workspace. Errors are RFC 9457 "
+        "problem+json documents.",
+        path="/schema",
+        components=Components(security_schemes={BEARER: scheme}),
+        render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
+    )
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
+    """The HTTP API of ``settings``' store and catalog.
+
+    Args:
+        settings: Where the catalog and store live (used when ``services`` is None), and the
+            request limits: ``max_json_bytes`` per JSON body, ``max_upload_bytes`` per
+            uploaded file or archive (larger requests get 413).
+        services: Open services to serve (the caller closes them); None opens them from
+            ``settings`` and closes them when the app shuts down.
+    """
+    owned = services is None
+    services = open_services(settings) if services is None else services
+    app = Litestar(
+        route_handlers=[
+            SessionsController,
+            FilesController,
+            SourcesController,
+            ImportsController,
+            TokensController,
+            SystemController,
+        ],
+        guards=[authorize],
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "ws": Provide(provide_workspace, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[metrics_middleware],
+        openapi_config=_openapi(),
+        request_max_body_size=settings.max_json_bytes,
+        on_shutdown=[services.close] if owned else [],
+        debug=False,
+    )
+    app.state.services, app.state.metrics = services, Metrics()
+    app.state.upload_limit = settings.max_upload_bytes
+    return app

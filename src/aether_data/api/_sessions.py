@@ -1,0 +1,240 @@
+"""``/v1/sessions``: the session lifecycle (create, fork, checkpoint, merge, commit, export)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Controller, Request
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from aether_data.api._auth import WorkspaceDep
+from aether_data.api._routes import operation, page_of
+from aether_data.api._streams import limited_body, pipe_stream
+from aether_data.service import Scope
+from aether_data.wire import (
+    Change,
+    Checkpoint,
+    CheckpointRequest,
+    CommitRequest,
+    CommitResult,
+    CreateSessionRequest,
+    ExportFormat,
+    ForkRequest,
+    ManifestItem,
+    MergeFromRequest,
+    Page,
+    PromoteRequest,
+    Ref,
+    ResolveRequest,
+    RestoreRequest,
+    Session,
+)
+
+__all__ = ["SessionsController"]
+
+Limit = Annotated[int, Parameter(ge=1, le=1000, description="Items per page.")]
+_READ, _WRITE = Scope.SESSION_READ.value, Scope.SESSION_WRITE.value
+_MERGE, _DELETE = Scope.SESSION_MERGE.value, Scope.SESSION_DELETE.value
+_ARCHIVE_TYPES = {
+    "tar": "application/x-tar",
+    "tar.gz": "application/gzip",
+    "zip": "application/zip",
+}
+
+
+class SessionsController(Controller):
+    """Sessions of the caller's tenant."""
+
+    path = "/v1/sessions"
+    tags = ["sessions"]
+
+    @operation("POST", "/", scope=_WRITE, summary="Create a session", status_code=201)
+    def create_session(self, ws: WorkspaceDep, data: CreateSessionRequest) -> Session:
+        origin = data.checkpoint
+        return ws.create_session(
+            source=data.source,
+            ref=data.ref,
+            template=data.template,
+            checkpoint=None if origin is None else (origin.session, origin.name),
+            name=data.name,
+            tags=data.tags,
+            metadata=data.metadata,
+        )
+
+    @operation(
+        "POST",
+        "/upload",
+        scope=_WRITE,
+        summary="Create a session from an archive",
+        status_code=201,
+        request_max_body_size=None,
+    )
+    async def upload_session(
+        self,
+        request: Request[Any, Any, Any],
+        ws: WorkspaceDep,
+        name: str | None = None,
+        tags: list[str] | None = None,
+    ) -> Session:
+        """The body is a tar, tar.gz or zip archive, read as a stream."""
+        upload = partial(ws.upload_session, limited_body(request), name=name, tags=tags or ())
+        return await anyio.to_thread.run_sync(upload)
+
+    @operation("GET", "/", scope=_READ, summary="List sessions")
+    def list_sessions(
+        self,
+        *,
+        ws: WorkspaceDep,
+        status: str | None = None,
+        source: str | None = None,
+        tag: str | None = None,
+        cursor: str | None = None,
+        limit: Limit = 100,
+    ) -> Page[Session]:
+        return ws.list_sessions(status=status, source=source, tag=tag, cursor=cursor, limit=limit)
+
+    @operation("GET", "/{session_id:str}", scope=_READ, summary="Get a session")
+    def get_session(self, ws: WorkspaceDep, session_id: str) -> Session:
+        return ws.get_session(session_id)
+
+    @operation(
+        "POST", "/{session_id:str}/fork", scope=_WRITE, summary="Fork a session", status_code=201
+    )
+    def fork(self, ws: WorkspaceDep, session_id: str, data: ForkRequest | None = None) -> Session:
+        return ws.fork(session_id, name=None if data is None else data.name)
+
+    @operation("GET", "/{session_id:str}/checkpoints", scope=_READ, summary="List checkpoints")
+    def list_checkpoints(
+        self, ws: WorkspaceDep, session_id: str, cursor: str | None = None, limit: Limit = 100
+    ) -> Page[Checkpoint]:
+        return ws.list_checkpoints(session_id, cursor=cursor, limit=limit)
+
+    @operation(
+        "POST",
+        "/{session_id:str}/checkpoints",
+        scope=_WRITE,
+        summary="Checkpoint a session",
+        status_code=201,
+    )
+    def checkpoint(
+        self, ws: WorkspaceDep, session_id: str, data: CheckpointRequest | None = None
+    ) -> Checkpoint:
+        data = data or CheckpointRequest()
+        return ws.checkpoint(session_id, data.name, message=data.message)
+
+    @operation(
+        "POST",
+        "/{session_id:str}/restore",
+        scope=_WRITE,
+        summary="Restore a checkpoint",
+        status_code=200,
+    )
+    def restore(self, ws: WorkspaceDep, session_id: str, data: RestoreRequest) -> Session:
+        return ws.restore(session_id, data.checkpoint)
+
+    @operation(
+        "POST",
+        "/{session_id:str}/merge-from",
+        scope=_MERGE,
+        summary="Merge another session's changes in",
+        status_code=200,
+    )
+    def merge_from(self, ws: WorkspaceDep, session_id: str, data: MergeFromRequest) -> Session:
+        return ws.merge_from(session_id, data.session)
+
+    @operation(
+        "POST",
+        "/{session_id:str}/commit",
+        scope=_MERGE,
+        summary="Commit to the session's source",
+        status_code=200,
+    )
+    def commit(self, ws: WorkspaceDep, session_id: str, data: CommitRequest) -> CommitResult:
+        return ws.commit(session_id, message=data.message, author=data.author, branch=data.branch)
+
+    @operation(
+        "POST",
+        "/{session_id:str}/resolve",
+        scope=_MERGE,
+        summary="Commit a conflicted session",
+        status_code=200,
+    )
+    def resolve(self, ws: WorkspaceDep, session_id: str, data: ResolveRequest) -> CommitResult:
+        return ws.resolve(session_id, data.take, message=data.message, author=data.author)
+
+    @operation(
+        "POST",
+        "/{session_id:str}/promote",
+        scope=_MERGE,
+        summary="Promote to a source or branch",
+        status_code=201,
+    )
+    def promote(self, ws: WorkspaceDep, session_id: str, data: PromoteRequest) -> Ref:
+        return ws.promote(
+            session_id,
+            source=data.source,
+            branch=data.branch,
+            message=data.message,
+            author=data.author,
+        )
+
+    @operation(
+        "POST",
+        "/{session_id:str}/archive",
+        scope=_WRITE,
+        summary="Make a session read-only",
+        status_code=200,
+    )
+    def archive(self, ws: WorkspaceDep, session_id: str) -> Session:
+        return ws.archive(session_id)
+
+    @operation(
+        "POST",
+        "/{session_id:str}/retire",
+        scope=_DELETE,
+        summary="Drop a session's working state",
+        status_code=200,
+    )
+    def retire(self, ws: WorkspaceDep, session_id: str) -> Session:
+        return ws.retire(session_id)
+
+    @operation("GET", "/{session_id:str}/manifest", scope=_READ, summary="A session's manifest")
+    def manifest(
+        self,
+        ws: WorkspaceDep,
+        session_id: str,
+        prefix: str = "",
+        cursor: str | None = None,
+        limit: Limit = 1000,
+    ) -> Page[ManifestItem]:
+        return ws.manifest(session_id, prefix=prefix, cursor=cursor, limit=limit)
+
+    @operation("GET", "/{session_id:str}/diff", scope=_READ, summary="What a session changed")
+    def diff(
+        self,
+        ws: WorkspaceDep,
+        session_id: str,
+        against: str | None = None,
+        cursor: str | None = None,
+        limit: Limit = 1000,
+    ) -> Page[Change]:
+        changes = ws.diff(session_id, against=against)
+        return page_of(changes, lambda change: change.path, cursor, limit)
+
+    @operation("GET", "/{session_id:str}/export", scope=_READ, summary="Export as an archive")
+    def export(
+        self,
+        ws: WorkspaceDep,
+        session_id: str,
+        format: ExportFormat = "tar",
+    ) -> Stream:
+        ws.get_session(session_id)  # a missing session is a 404, not a broken 200 stream
+        filename = f"{session_id}.{format}"
+        return Stream(
+            pipe_stream(lambda out: ws.export(session_id, out, format=format)),
+            media_type=_ARCHIVE_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )

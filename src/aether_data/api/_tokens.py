@@ -1,0 +1,80 @@
+"""``/v1/whoami`` and ``/v1/tokens``: who is calling, and token administration (``admin``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, Request
+from litestar.params import Parameter
+
+from aether_data.api._auth import ServicesDep, caller_of
+from aether_data.api._routes import WHOEVER, operation
+from aether_data.service import Scope
+from aether_data.wire import CreateTokenRequest, IssuedToken, Page, Token, WhoAmI
+
+__all__ = ["TokensController", "token_of"]
+
+Limit = Annotated[int, Parameter(ge=1, le=1000, description="Items per page.")]
+AnyRequest = Request[Any, Any, Any]
+_ADMIN = Scope.ADMIN.value
+
+
+def token_of(record: Any) -> Token:
+    """The wire form of a catalog token record (never its secret hash)."""
+    return Token(
+        id=record.id,
+        tenant=record.tenant,
+        name=record.name,
+        scopes=list(record.scopes),
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        revoked_at=record.revoked_at,
+    )
+
+
+class TokensController(Controller):
+    """The caller's identity and the tokens of a tenant."""
+
+    path = "/v1"
+    tags = ["tokens"]
+
+    @operation("GET", "/whoami", scope=WHOEVER, summary="Who the token belongs to")
+    async def whoami(self, request: AnyRequest) -> WhoAmI:
+        caller = caller_of(request)
+        return WhoAmI(token=caller.token, tenant=caller.tenant, scopes=sorted(caller.scopes))
+
+    @operation("POST", "/tokens", scope=_ADMIN, summary="Issue a token", status_code=201)
+    def create_token(
+        self, request: AnyRequest, services: ServicesDep, data: CreateTokenRequest
+    ) -> IssuedToken:
+        """The secret is in this answer only; the server keeps a hash of it."""
+        lifetime = None if data.expires_in is None else timedelta(seconds=data.expires_in)
+        record, secret = services.tokens.issue(
+            data.name,
+            data.scopes,
+            tenant=data.tenant or caller_of(request).tenant,
+            expires_in=lifetime,
+        )
+        return IssuedToken(token=token_of(record), secret=secret)
+
+    @operation("GET", "/tokens", scope=_ADMIN, summary="List tokens")
+    def list_tokens(
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        tenant: str | None = None,
+        cursor: str | None = None,
+        limit: Limit = 100,
+    ) -> Page[Token]:
+        """The tokens of ``tenant`` (the caller's by default)."""
+        page = services.tokens.list(
+            tenant=tenant or caller_of(request).tenant, cursor=cursor, limit=limit
+        )
+        return Page(items=[token_of(record) for record in page.items], next_cursor=page.next_cursor)
+
+    @operation(
+        "DELETE", "/tokens/{token_id:str}", scope=_ADMIN, summary="Revoke a token", status_code=204
+    )
+    def revoke_token(self, services: ServicesDep, token_id: str) -> None:
+        services.tokens.revoke(token_id)
