@@ -12,7 +12,8 @@ from typing import Annotated, Any, BinaryIO
 
 import anyio.to_thread
 from litestar import Controller, Request, Response
-from litestar.params import Parameter
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from aether_data.api._auth import WorkspaceDep
@@ -41,7 +42,7 @@ from aether_data.wire import (
 
 __all__ = ["FilesController"]
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="Items per page.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Items per page.")]
 AnyRequest = Request[Any, Any, Any]
 _READ, _WRITE = Scope.SESSION_READ.value, Scope.SESSION_WRITE.value
 _DELETE = Scope.SESSION_DELETE.value
@@ -87,7 +88,7 @@ def _file_response(request: AnyRequest, entry: Entry, reader: BinaryIO) -> Respo
     headers = _headers(entry)
     if not _check_conditions(request, entry):
         reader.close()
-        return Response(None, status_code=304, headers={"ETag": headers["ETag"]})
+        return Response(b"", status_code=304, headers={"ETag": headers["ETag"]})
     wanted = _wanted_range(request, entry)
     start, length = wanted or (0, entry.size)
     status = 200 if wanted is None else 206
@@ -132,23 +133,23 @@ class FilesController(Controller):
     tags = ["files"]
 
     @operation("GET", "/entry", scope=_READ, summary="Stat a path")
-    def stat(self, ws: WorkspaceDep, session_id: str, path: str = "") -> Entry:
+    def stat(self, ws: WorkspaceDep, session_id: FromPath[str], path: FromQuery[str] = "") -> Entry:
         return ws.stat(session_id, path)
 
     @operation("GET", "/entries", scope=_READ, summary="List a folder")
     def listdir(
         self,
         ws: WorkspaceDep,
-        session_id: str,
-        path: str = "",
-        cursor: str | None = None,
+        session_id: FromPath[str],
+        path: FromQuery[str] = "",
+        cursor: FromQuery[str | None] = None,
         limit: Limit = 1000,
     ) -> Page[Entry]:
         return page_of(ws.listdir(session_id, path), lambda entry: entry.name, cursor, limit)
 
     @operation("GET", "/files/{path:path}", scope=_READ, summary="Read a file", media_type=_OCTETS)
     def read_file(
-        self, request: AnyRequest, ws: WorkspaceDep, session_id: str, path: str
+        self, request: AnyRequest, ws: WorkspaceDep, session_id: FromPath[str], path: FromPath[str]
     ) -> Response | Stream:
         entry, reader = _open(ws, session_id, path_from_raw(request, _PATH_AT, path))
         try:
@@ -159,7 +160,7 @@ class FilesController(Controller):
 
     @operation("HEAD", "/files/{path:path}", scope=_READ, summary="Stat a file by its headers")
     def head_file(
-        self, request: AnyRequest, ws: WorkspaceDep, session_id: str, path: str
+        self, request: AnyRequest, ws: WorkspaceDep, session_id: FromPath[str], path: FromPath[str]
     ) -> Response[None]:
         entry = ws.stat(session_id, path_from_raw(request, _PATH_AT, path))
         status = 200 if _check_conditions(request, entry) else 304
@@ -170,15 +171,17 @@ class FilesController(Controller):
         "/files/{path:path}",
         scope=_WRITE,
         summary="Write a file",
+        binary_body=True,
         request_max_body_size=None,
+        responses={201: ResponseSpec(Entry, description="Created: the path was new.")},
     )
     async def write_file(
         self,
         request: AnyRequest,
         ws: WorkspaceDep,
-        session_id: str,
-        path: str,
-        executable: bool = False,
+        session_id: FromPath[str],
+        path: FromPath[str],
+        executable: FromQuery[bool] = False,
     ) -> Response[Entry]:
         """The body is the file's bytes, streamed into the store."""
         canonical = path_from_raw(request, _PATH_AT, path)
@@ -201,16 +204,18 @@ class FilesController(Controller):
         self,
         request: AnyRequest,
         ws: WorkspaceDep,
-        session_id: str,
-        path: str,
-        recursive: bool = False,
+        session_id: FromPath[str],
+        path: FromPath[str],
+        recursive: FromQuery[bool] = False,
     ) -> None:
         canonical = path_from_raw(request, _PATH_AT, path)
         expected = expected_from(request.headers.get("if-match"), None)
         ws.delete(session_id, canonical, expected=expected, recursive=recursive)
 
     @operation("POST", "/dirs", scope=_WRITE, summary="Create a folder", status_code=204)
-    def mkdir(self, ws: WorkspaceDep, session_id: str, data: MkdirRequest) -> None:
+    def mkdir(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[MkdirRequest]
+    ) -> None:
         ws.mkdir(session_id, data.path, exist_ok=data.exist_ok)
 
     @operation(
@@ -220,15 +225,21 @@ class FilesController(Controller):
         summary="Remove an empty folder",
         status_code=204,
     )
-    def rmdir(self, request: AnyRequest, ws: WorkspaceDep, session_id: str, path: str) -> None:
+    def rmdir(
+        self, request: AnyRequest, ws: WorkspaceDep, session_id: FromPath[str], path: FromPath[str]
+    ) -> None:
         ws.rmdir(session_id, path_from_raw(request, _PATH_AT, path))
 
     @operation("POST", "/symlinks", scope=_WRITE, summary="Create a link", status_code=201)
-    def symlink(self, ws: WorkspaceDep, session_id: str, data: SymlinkRequest) -> Entry:
+    def symlink(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[SymlinkRequest]
+    ) -> Entry:
         return ws.symlink(session_id, data.path, data.target)
 
     @operation("POST", "/rename", scope=_WRITE, summary="Move a path", status_code=204)
-    def rename(self, ws: WorkspaceDep, session_id: str, data: RenameRequest) -> None:
+    def rename(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[RenameRequest]
+    ) -> None:
         ws.rename(
             session_id,
             data.source,
@@ -238,5 +249,7 @@ class FilesController(Controller):
         )
 
     @operation("POST", "/batch", scope=_WRITE, summary="Apply changes atomically", status_code=200)
-    def batch(self, ws: WorkspaceDep, session_id: str, data: BatchRequest) -> Session:
+    def batch(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[BatchRequest]
+    ) -> Session:
         return ws.batch(session_id, data.operations)

@@ -116,7 +116,12 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
             route = scope.get("path_template") or "unmatched"
             elapsed = time.perf_counter() - started
             metrics.observe(
-                scope["method"], route, seen["status"], elapsed, seen["in"], seen["out"]
+                scope["method"],
+                route,
+                seen["status"],
+                seconds=elapsed,
+                received=seen["in"],
+                sent=seen["out"],
             )
 
     return measured

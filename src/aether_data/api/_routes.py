@@ -11,11 +11,18 @@ from typing import Any, TypeVar
 
 from litestar import delete, get, head, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Operation
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 
 from aether_data.wire import PROBLEM_CONTENT_TYPE, Page, Problem
 
-__all__ = ["BEARER", "PUBLIC", "WHOEVER", "operation", "page_of"]
+__all__ = ["BEARER", "BINARY_ANSWER", "PUBLIC", "WHOEVER", "operation", "page_of"]
 
 T = TypeVar("T")
 
@@ -26,35 +33,64 @@ PUBLIC = ""
 WHOEVER = "any"
 """Scope of an operation any valid token may call (whoami)."""
 
+BINARY_ANSWER = ResponseSpec(
+    data_container=bytes, description="The bytes, streamed.", media_type="application/octet-stream"
+)
+"""An OpenAPI answer of raw bytes (files, archives)."""
+
 _DECORATORS = {"GET": get, "HEAD": head, "POST": post, "PUT": put, "DELETE": delete}
-_PROTECTED_ANSWERS = {
+_PROBLEMS = {
+    400: "The request is malformed or unsafe (body, parameters, path).",
     401: "No token, or an unknown, expired or revoked one.",
-    403: "The token lacks the operation's scope.",
+    403: "The token lacks the operation's scope, or the target is protected or read-only.",
+    404: "No such thing in the caller's tenant.",
 }
 
 
+_BINARY_BODY = RequestBody(
+    content={
+        "application/octet-stream": OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        )
+    },
+    description="The bytes, streamed.",
+    required=True,
+)
+
+
 @cache
-def _operation_class(scope: str) -> type[Operation]:
-    """An ``Operation`` that also renders ``x-aether-scope: <scope>``."""
+def _operation_class(scope: str, binary_body: bool) -> type[Operation]:
+    """An ``Operation`` that also renders ``x-aether-scope: <scope>`` and, for handlers that
+    stream their body themselves, documents that body."""
     extension = ("x_aether_scope", str, field(default=scope, metadata={"alias": "x-aether-scope"}))
+
+    def with_body(self: Operation) -> None:
+        if binary_body and self.request_body is None:
+            self.request_body = _BINARY_BODY
+
+    name = f"ScopedOperation_{scope.replace('.', '_')}{'_binary' if binary_body else ''}"
     return make_dataclass(
-        f"ScopedOperation_{scope.replace('.', '_')}", [extension], bases=(Operation,)
+        name, [extension], bases=(Operation,), namespace={"__post_init__": with_body}
     )
 
 
-def _problem_responses(codes: Sequence[int]) -> dict[int, ResponseSpec]:
+def _problem_responses() -> dict[int, ResponseSpec]:
     return {
         code: ResponseSpec(
-            data_container=Problem,
-            description=_PROTECTED_ANSWERS.get(code, "A problem."),
-            media_type=PROBLEM_CONTENT_TYPE,
+            data_container=Problem, description=text, media_type=PROBLEM_CONTENT_TYPE
         )
-        for code in codes
+        for code, text in _PROBLEMS.items()
     }
 
 
 def operation(
-    method: str, path: str, *, scope: str, summary: str, **options: Any
+    method: str,
+    path: str,
+    *,
+    scope: str,
+    summary: str,
+    binary_body: bool = False,
+    **options: Any,
 ) -> Callable[[Callable[..., Any]], Any]:
     """Declare a route handler with its required ``scope``.
 
@@ -67,6 +103,7 @@ def operation(
         path: The route path, relative to its controller.
         scope: The scope the caller's token needs (``PUBLIC``: none, ``WHOEVER``: any token).
         summary: One line for the OpenAPI operation.
+        binary_body: The handler streams a binary request body (documented as such).
         **options: Passed to the Litestar route decorator.
     """
     protected = scope != PUBLIC
@@ -74,13 +111,14 @@ def operation(
         needs = "any valid token" if scope == WHOEVER else f"scope `{scope}` (or `admin`)"
         options.setdefault("description", f"Requires {needs}.")
         options["security"] = [{BEARER: []}]
-        options["operation_class"] = _operation_class(scope)
-        options["responses"] = {**_problem_responses([401, 403]), **options.get("responses", {})}
+        options["operation_class"] = _operation_class(scope, binary_body)
+        options["responses"] = {**_problem_responses(), **options.get("responses", {})}
     options["opt"] = {"scope": scope, **options.get("opt", {})}
 
     def declare(fn: Callable[..., Any]) -> Any:
         sync = {} if inspect.iscoroutinefunction(fn) else {"sync_to_thread": True}
-        return _DECORATORS[method](path, summary=summary, **sync, **options)(fn)
+        decorator = _DECORATORS[method]
+        return decorator(path, summary=summary, operation_id=fn.__name__, **sync, **options)(fn)
 
     return declare
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from aether_data.api._auth import WorkspaceDep
-from aether_data.api._routes import operation, page_of
+from aether_data.api._routes import BINARY_ANSWER, operation, page_of
 from aether_data.api._streams import limited_body, pipe_stream
 from aether_data.service import Scope
 from aether_data.wire import (
@@ -35,7 +35,7 @@ from aether_data.wire import (
 
 __all__ = ["SessionsController"]
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="Items per page.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Items per page.")]
 _READ, _WRITE = Scope.SESSION_READ.value, Scope.SESSION_WRITE.value
 _MERGE, _DELETE = Scope.SESSION_MERGE.value, Scope.SESSION_DELETE.value
 _ARCHIVE_TYPES = {
@@ -52,7 +52,7 @@ class SessionsController(Controller):
     tags = ["sessions"]
 
     @operation("POST", "/", scope=_WRITE, summary="Create a session", status_code=201)
-    def create_session(self, ws: WorkspaceDep, data: CreateSessionRequest) -> Session:
+    def create_session(self, ws: WorkspaceDep, data: JSONBody[CreateSessionRequest]) -> Session:
         origin = data.checkpoint
         return ws.create_session(
             source=data.source,
@@ -69,6 +69,7 @@ class SessionsController(Controller):
         "/upload",
         scope=_WRITE,
         summary="Create a session from an archive",
+        binary_body=True,
         status_code=201,
         request_max_body_size=None,
     )
@@ -76,8 +77,8 @@ class SessionsController(Controller):
         self,
         request: Request[Any, Any, Any],
         ws: WorkspaceDep,
-        name: str | None = None,
-        tags: list[str] | None = None,
+        name: FromQuery[str | None] = None,
+        tags: FromQuery[list[str] | None] = None,
     ) -> Session:
         """The body is a tar, tar.gz or zip archive, read as a stream."""
         upload = partial(ws.upload_session, limited_body(request), name=name, tags=tags or ())
@@ -88,29 +89,37 @@ class SessionsController(Controller):
         self,
         *,
         ws: WorkspaceDep,
-        status: str | None = None,
-        source: str | None = None,
-        tag: str | None = None,
-        cursor: str | None = None,
+        status: FromQuery[str | None] = None,
+        source: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
         limit: Limit = 100,
     ) -> Page[Session]:
-        return ws.list_sessions(status=status, source=source, tag=tag, cursor=cursor, limit=limit)
+        return ws.list_sessions(
+            status=status, source=source, tag=tag, cursor=cursor or None, limit=limit
+        )
 
     @operation("GET", "/{session_id:str}", scope=_READ, summary="Get a session")
-    def get_session(self, ws: WorkspaceDep, session_id: str) -> Session:
+    def get_session(self, ws: WorkspaceDep, session_id: FromPath[str]) -> Session:
         return ws.get_session(session_id)
 
     @operation(
         "POST", "/{session_id:str}/fork", scope=_WRITE, summary="Fork a session", status_code=201
     )
-    def fork(self, ws: WorkspaceDep, session_id: str, data: ForkRequest | None = None) -> Session:
+    def fork(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[ForkRequest | None] = None
+    ) -> Session:
         return ws.fork(session_id, name=None if data is None else data.name)
 
     @operation("GET", "/{session_id:str}/checkpoints", scope=_READ, summary="List checkpoints")
     def list_checkpoints(
-        self, ws: WorkspaceDep, session_id: str, cursor: str | None = None, limit: Limit = 100
+        self,
+        ws: WorkspaceDep,
+        session_id: FromPath[str],
+        cursor: FromQuery[str | None] = None,
+        limit: Limit = 100,
     ) -> Page[Checkpoint]:
-        return ws.list_checkpoints(session_id, cursor=cursor, limit=limit)
+        return ws.list_checkpoints(session_id, cursor=cursor or None, limit=limit)
 
     @operation(
         "POST",
@@ -120,7 +129,10 @@ class SessionsController(Controller):
         status_code=201,
     )
     def checkpoint(
-        self, ws: WorkspaceDep, session_id: str, data: CheckpointRequest | None = None
+        self,
+        ws: WorkspaceDep,
+        session_id: FromPath[str],
+        data: JSONBody[CheckpointRequest | None] = None,
     ) -> Checkpoint:
         data = data or CheckpointRequest()
         return ws.checkpoint(session_id, data.name, message=data.message)
@@ -132,7 +144,9 @@ class SessionsController(Controller):
         summary="Restore a checkpoint",
         status_code=200,
     )
-    def restore(self, ws: WorkspaceDep, session_id: str, data: RestoreRequest) -> Session:
+    def restore(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[RestoreRequest]
+    ) -> Session:
         return ws.restore(session_id, data.checkpoint)
 
     @operation(
@@ -142,7 +156,9 @@ class SessionsController(Controller):
         summary="Merge another session's changes in",
         status_code=200,
     )
-    def merge_from(self, ws: WorkspaceDep, session_id: str, data: MergeFromRequest) -> Session:
+    def merge_from(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[MergeFromRequest]
+    ) -> Session:
         return ws.merge_from(session_id, data.session)
 
     @operation(
@@ -152,7 +168,9 @@ class SessionsController(Controller):
         summary="Commit to the session's source",
         status_code=200,
     )
-    def commit(self, ws: WorkspaceDep, session_id: str, data: CommitRequest) -> CommitResult:
+    def commit(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[CommitRequest]
+    ) -> CommitResult:
         return ws.commit(session_id, message=data.message, author=data.author, branch=data.branch)
 
     @operation(
@@ -162,7 +180,9 @@ class SessionsController(Controller):
         summary="Commit a conflicted session",
         status_code=200,
     )
-    def resolve(self, ws: WorkspaceDep, session_id: str, data: ResolveRequest) -> CommitResult:
+    def resolve(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[ResolveRequest]
+    ) -> CommitResult:
         return ws.resolve(session_id, data.take, message=data.message, author=data.author)
 
     @operation(
@@ -172,7 +192,9 @@ class SessionsController(Controller):
         summary="Promote to a source or branch",
         status_code=201,
     )
-    def promote(self, ws: WorkspaceDep, session_id: str, data: PromoteRequest) -> Ref:
+    def promote(
+        self, ws: WorkspaceDep, session_id: FromPath[str], data: JSONBody[PromoteRequest]
+    ) -> Ref:
         return ws.promote(
             session_id,
             source=data.source,
@@ -188,7 +210,7 @@ class SessionsController(Controller):
         summary="Make a session read-only",
         status_code=200,
     )
-    def archive(self, ws: WorkspaceDep, session_id: str) -> Session:
+    def archive(self, ws: WorkspaceDep, session_id: FromPath[str]) -> Session:
         return ws.archive(session_id)
 
     @operation(
@@ -198,38 +220,44 @@ class SessionsController(Controller):
         summary="Drop a session's working state",
         status_code=200,
     )
-    def retire(self, ws: WorkspaceDep, session_id: str) -> Session:
+    def retire(self, ws: WorkspaceDep, session_id: FromPath[str]) -> Session:
         return ws.retire(session_id)
 
     @operation("GET", "/{session_id:str}/manifest", scope=_READ, summary="A session's manifest")
     def manifest(
         self,
         ws: WorkspaceDep,
-        session_id: str,
-        prefix: str = "",
-        cursor: str | None = None,
+        session_id: FromPath[str],
+        prefix: FromQuery[str] = "",
+        cursor: FromQuery[str | None] = None,
         limit: Limit = 1000,
     ) -> Page[ManifestItem]:
-        return ws.manifest(session_id, prefix=prefix, cursor=cursor, limit=limit)
+        return ws.manifest(session_id, prefix=prefix, cursor=cursor or None, limit=limit)
 
     @operation("GET", "/{session_id:str}/diff", scope=_READ, summary="What a session changed")
     def diff(
         self,
         ws: WorkspaceDep,
-        session_id: str,
-        against: str | None = None,
-        cursor: str | None = None,
+        session_id: FromPath[str],
+        against: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
         limit: Limit = 1000,
     ) -> Page[Change]:
         changes = ws.diff(session_id, against=against)
         return page_of(changes, lambda change: change.path, cursor, limit)
 
-    @operation("GET", "/{session_id:str}/export", scope=_READ, summary="Export as an archive")
+    @operation(
+        "GET",
+        "/{session_id:str}/export",
+        scope=_READ,
+        summary="Export as an archive",
+        responses={200: BINARY_ANSWER},
+    )
     def export(
         self,
         ws: WorkspaceDep,
-        session_id: str,
-        format: ExportFormat = "tar",
+        session_id: FromPath[str],
+        format: FromQuery[ExportFormat] = "tar",
     ) -> Stream:
         ws.get_session(session_id)  # a missing session is a 404, not a broken 200 stream
         filename = f"{session_id}.{format}"

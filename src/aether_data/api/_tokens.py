@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from aether_data.api._auth import ServicesDep, caller_of
 from aether_data.api._routes import WHOEVER, operation
@@ -15,7 +15,7 @@ from aether_data.wire import CreateTokenRequest, IssuedToken, Page, Token, WhoAm
 
 __all__ = ["TokensController", "token_of"]
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="Items per page.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Items per page.")]
 AnyRequest = Request[Any, Any, Any]
 _ADMIN = Scope.ADMIN.value
 
@@ -46,7 +46,7 @@ class TokensController(Controller):
 
     @operation("POST", "/tokens", scope=_ADMIN, summary="Issue a token", status_code=201)
     def create_token(
-        self, request: AnyRequest, services: ServicesDep, data: CreateTokenRequest
+        self, request: AnyRequest, services: ServicesDep, data: JSONBody[CreateTokenRequest]
     ) -> IssuedToken:
         """The secret is in this answer only; the server keeps a hash of it."""
         lifetime = None if data.expires_in is None else timedelta(seconds=data.expires_in)
@@ -63,18 +63,18 @@ class TokensController(Controller):
         self,
         request: AnyRequest,
         services: ServicesDep,
-        tenant: str | None = None,
-        cursor: str | None = None,
+        tenant: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
         limit: Limit = 100,
     ) -> Page[Token]:
         """The tokens of ``tenant`` (the caller's by default)."""
         page = services.tokens.list(
-            tenant=tenant or caller_of(request).tenant, cursor=cursor, limit=limit
+            tenant=tenant or caller_of(request).tenant, cursor=cursor or None, limit=limit
         )
         return Page(items=[token_of(record) for record in page.items], next_cursor=page.next_cursor)
 
     @operation(
         "DELETE", "/tokens/{token_id:str}", scope=_ADMIN, summary="Revoke a token", status_code=204
     )
-    def revoke_token(self, services: ServicesDep, token_id: str) -> None:
+    def revoke_token(self, services: ServicesDep, token_id: FromPath[str]) -> None:
         services.tokens.revoke(token_id)
