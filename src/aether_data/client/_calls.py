@@ -157,6 +157,8 @@ def error_of(status: int, headers: Mapping[str, str], content: bytes, url: str) 
         except msgspec.DecodeError:
             pass  # not a problem document after all: fall back to the status
     text = content[:200].decode("utf-8", "replace").strip()
+    if status >= 500:  # a proxy or a crashed server: never "corrupt data", which is also 500
+        return Unavailable(f"server error {status} from {url}: {text or 'no details'}")
     problem = Problem(type="about:blank", title=f"HTTP {status}", status=status, detail=text)
     error = error_from_problem(problem)
     if status == 404 and not text:
@@ -189,7 +191,7 @@ def signature_with_self(plan: Callable[..., Any]) -> inspect.Signature:
     """The plan's signature with ``self`` first, for the client method made from it (so
     ``inspect.signature`` of a bound method drops ``self``, not the plan's first argument)."""
     signature = inspect.signature(plan)
-    me = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    me = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return signature.replace(
         parameters=[me, *signature.parameters.values()],
         return_annotation=inspect.Signature.empty,

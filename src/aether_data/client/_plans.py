@@ -510,9 +510,9 @@ def list_tokens(
     return (yield from json_call("GET", "/v1/tokens", Page[Token], params=params))
 
 
-def revoke_token(token_id: str) -> Plan[Token]:
+def revoke_token(token_id: str) -> Plan[None]:
     """``DELETE /v1/tokens/{id}`` (scope ``admin``): stop a token from working, for good."""
-    return (yield from json_call("DELETE", f"/v1/tokens/{segment(token_id)}", Token))
+    yield Call("DELETE", f"/v1/tokens/{segment(token_id)}")
 
 
 # ----------------------------------------------------------------------------- paging
