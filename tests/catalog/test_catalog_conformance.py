@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aether_data.catalog import (
+    DEFAULT_TENANT,
     CommitRecord,
     OverlayEntry,
     OverlayKind,
@@ -58,6 +59,26 @@ def test_create_and_get_source(catalog: SqlCatalog) -> None:
 def test_create_source_defaults(catalog: SqlCatalog) -> None:
     made = catalog.create_source("sales")
     assert (made.default_branch, made.description, made.metadata) == ("main", "", {})
+    assert made.tenant == DEFAULT_TENANT == "default"
+
+
+def test_source_keeps_its_tenant(catalog: SqlCatalog) -> None:
+    made = catalog.create_source("sales", tenant="acme")
+    assert made.tenant == "acme"
+    assert catalog.get_source("sales") == made
+
+
+def test_source_names_are_unique_across_tenants(catalog: SqlCatalog) -> None:
+    catalog.create_source("sales", tenant="acme")
+    with pytest.raises(Conflict, match="sales"):
+        catalog.create_source("sales", tenant="globex")
+    assert catalog.get_source("sales").tenant == "acme"
+
+
+@pytest.mark.parametrize("tenant", ["", "-x", "a b", "x" * 101, None])
+def test_bad_source_tenant_is_invalid(catalog: SqlCatalog, tenant: Any) -> None:
+    with pytest.raises(Invalid, match="tenant"):
+        catalog.create_source("sales", tenant=tenant)
 
 
 def test_create_existing_source_conflicts(catalog: SqlCatalog) -> None:
@@ -87,7 +108,50 @@ def test_get_missing_source(catalog: SqlCatalog) -> None:
 def test_list_sources_by_name(catalog: SqlCatalog) -> None:
     for name in ["b", "c", "a"]:
         catalog.create_source(name)
-    assert [s.name for s in catalog.list_sources()] == ["a", "b", "c"]
+    page = catalog.list_sources()
+    assert [s.name for s in page.items] == ["a", "b", "c"]
+    assert page.next_cursor is None
+
+
+def test_list_sources_of_a_tenant(catalog: SqlCatalog) -> None:
+    catalog.create_source("a", tenant="acme")
+    catalog.create_source("b")
+    catalog.create_source("c", tenant="acme")
+    names = lambda page: [s.name for s in page.items]  # noqa: E731
+    assert names(catalog.list_sources(tenant="acme")) == ["a", "c"]
+    assert names(catalog.list_sources(tenant="default")) == ["b"]
+    assert names(catalog.list_sources(tenant="nobody")) == []
+
+
+def test_list_sources_pages_visit_each_source_once(catalog: SqlCatalog) -> None:
+    for n in [3, 0, 4, 1, 2, 6, 5]:
+        catalog.create_source(f"s{n}", tenant="acme" if n % 2 else "default")
+    first = catalog.list_sources(limit=3)
+    assert [s.name for s in first.items] == ["s0", "s1", "s2"]
+    # Sources made mid-walk show up if they sort after the cursor, and never twice.
+    catalog.create_source("s00")
+    catalog.create_source("s9")
+    seen, cursor = list(first.items), first.next_cursor
+    while cursor is not None:
+        page = catalog.list_sources(limit=3, cursor=cursor)
+        seen += page.items
+        cursor = page.next_cursor
+    assert [s.name for s in seen] == ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s9"]
+    acme, cursor = [], None
+    while True:
+        page = catalog.list_sources(tenant="acme", limit=1, cursor=cursor)
+        acme += [s.name for s in page.items]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert acme == ["s1", "s3", "s5"]
+
+
+def test_list_sources_bad_arguments(catalog: SqlCatalog) -> None:
+    catalog.create_source("sales")
+    session_cursor = "WzEsImEiXQ"  # [1,"a"]: a session listing's cursor, not a source's
+    for kwargs in ({"cursor": "!!"}, {"cursor": session_cursor}, {"limit": 0}, {"limit": 1001}):
+        with pytest.raises(Invalid):
+            catalog.list_sources(**kwargs)
 
 
 def test_delete_source_takes_refs_and_commits(catalog: SqlCatalog) -> None:
@@ -299,8 +363,19 @@ def test_create_and_get_session(catalog: SqlCatalog) -> None:
     assert stored.version == 1
     assert stored.tags == ("team:data", "q3")
     assert stored.status is SessionStatus.ACTIVE
+    assert stored.tenant == DEFAULT_TENANT
     assert catalog.get_session("s1") == stored
     assert stored.created_at == record.created_at
+
+
+def test_session_keeps_its_tenant(catalog: SqlCatalog) -> None:
+    stored = catalog.create_session(session(tenant="acme"))
+    assert stored.tenant == "acme"
+    assert catalog.get_session("s1") == stored
+    updated = catalog.update_session("s1", expected_version=1, name="renamed")
+    assert updated.tenant == "acme"
+    with pytest.raises(Invalid, match="tenant"):
+        catalog.update_session("s1", expected_version=2, tenant="globex")
 
 
 def test_create_existing_session_conflicts(catalog: SqlCatalog) -> None:
@@ -321,6 +396,8 @@ def test_create_existing_session_conflicts(catalog: SqlCatalog) -> None:
         {"ref": "a..b"},
         {"metadata": [1]},
         {"created_at": datetime(2024, 1, 1)},
+        {"tenant": "a/b"},
+        {"tenant": ""},
     ],
 )
 def test_create_session_checks_fields(catalog: SqlCatalog, fields: dict[str, Any]) -> None:
@@ -426,6 +503,21 @@ def test_list_sessions_filters(catalog: SqlCatalog) -> None:
     catalog.update_session("a", expected_version=1, tags=["z"])
     assert ids(catalog.list_sessions(tag="x")) == ["c"]
     assert ids(catalog.list_sessions(tag="z")) == ["a"]
+
+
+def test_list_sessions_of_a_tenant(catalog: SqlCatalog) -> None:
+    catalog.create_session(session("a", tenant="acme", source="sales"))
+    catalog.create_session(session("b", source="sales"))
+    catalog.create_session(session("c", tenant="acme", tags=["x"]))
+    ids = lambda page: [s.id for s in page.items]  # noqa: E731
+    assert ids(catalog.list_sessions(tenant="acme")) == ["a", "c"]
+    assert ids(catalog.list_sessions(tenant="default")) == ["b"]
+    assert ids(catalog.list_sessions(tenant="acme", source="sales")) == ["a"]
+    assert ids(catalog.list_sessions(tenant="acme", tag="x")) == ["c"]
+    assert ids(catalog.list_sessions(tenant="nobody")) == []
+    first = catalog.list_sessions(tenant="acme", limit=1)
+    second = catalog.list_sessions(tenant="acme", limit=1, cursor=first.next_cursor)
+    assert (ids(first), ids(second), second.next_cursor) == (["a"], ["c"], None)
 
 
 def test_list_sessions_pages(catalog: SqlCatalog) -> None:

@@ -14,10 +14,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, column, event, insert, inspect, table
 
 import aether_data.catalog
 from aether_data.catalog import SessionRecord, SqlCatalog
+from aether_data.catalog._engine import open_engine, transaction, upgrade
 from aether_data.catalog._schema import metadata
 from aether_data.errors import Invalid, MissingExtra, Unavailable
 from aether_data.ids import object_id_of
@@ -46,7 +47,7 @@ def statements() -> Iterator[list[str]]:
 
 def test_fresh_database_reaches_head(fresh_url: str) -> None:
     with SqlCatalog(fresh_url) as catalog:
-        assert catalog.schema_revision == head_revision() == "0001"
+        assert catalog.schema_revision == head_revision() == "0002"
         tables = set(inspect(catalog._engine).get_table_names())
     assert {table.name for table in metadata.sorted_tables} | {"alembic_version"} == tables
 
@@ -56,8 +57,8 @@ def test_reopening_is_a_no_op(fresh_url: str, statements: list[str]) -> None:
         catalog.create_source("sales")
     statements.clear()
     with SqlCatalog(fresh_url) as catalog:
-        assert [s.name for s in catalog.list_sources()] == ["sales"]
-        assert catalog.schema_revision == "0001"
+        assert [s.name for s in catalog.list_sources().items] == ["sales"]
+        assert catalog.schema_revision == head_revision()
     writes = ("CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE")
     assert [s for s in statements if s.startswith(writes)] == []
 
@@ -80,7 +81,61 @@ def test_opens_from_any_working_directory(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     with SqlCatalog(fresh_url) as catalog:
-        assert catalog.schema_revision == "0001"
+        assert catalog.schema_revision == head_revision()
+
+
+_TREE = object_id_of(b"tree")
+# Rows in the shape of revision 0001 (no tenant columns yet).
+_ROWS_AT_0001: list[tuple[str, dict[str, Any]]] = [
+    (
+        "sources",
+        {"name": "sales", "default_branch": "main", "description": "d", "created_at": 0}
+        | {"metadata": '{"k":1}'},
+    ),
+    (
+        "sessions",
+        {"id": "s1", "name": None, "source": "sales", "ref": "main", "base_commit": None}
+        | {"base_tree": _TREE, "status": "ACTIVE", "tags": '["x"]', "created_at": 0}
+        | {"updated_at": 0, "version": 3, "metadata": "{}"},
+    ),
+    ("session_tags", {"session_id": "s1", "tag": "x"}),
+    (
+        "overlay_entries",
+        {"session_id": "s1", "path": "a.txt", "kind": "file", "object_id": _TREE, "size": 1},
+    ),
+    (
+        "checkpoints",
+        {"session_id": "s1", "name": "cp", "tree_id": _TREE, "message": "", "created_at": 0},
+    ),
+]
+
+
+def test_upgrade_from_0001_keeps_rows_in_the_default_tenant(fresh_url: str) -> None:
+    engine, _ = open_engine(fresh_url, busy_timeout=5)
+    try:
+        upgrade(engine, "0001")
+        with transaction(engine, write=True) as conn:
+            for name, row in _ROWS_AT_0001:
+                conn.execute(insert(table(name, *map(column, row))), row)
+    finally:
+        engine.dispose()
+    with SqlCatalog(fresh_url) as catalog:
+        assert catalog.schema_revision == head_revision()
+        source = catalog.get_source("sales")
+        assert (source.tenant, source.description, source.metadata) == ("default", "d", {"k": 1})
+        assert catalog.list_sources(tenant="default").items == (source,)
+        stored = catalog.get_session("s1")
+        assert (stored.tenant, stored.source, stored.tags, stored.version) == (
+            "default",
+            "sales",
+            ("x",),
+            3,
+        )
+        assert catalog.list_sessions(tenant="default", tag="x").items == (stored,)
+        # The sessions table was altered in place: its overlay and checkpoint are still there.
+        assert list(catalog.get_overlay("s1")) == ["a.txt"]
+        assert [c.name for c in catalog.list_checkpoints("s1")] == ["cp"]
+        assert catalog.list_tokens().items == catalog.list_jobs().items == ()
 
 
 # --- SQLite --------------------------------------------------------------------------------

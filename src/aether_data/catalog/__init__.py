@@ -1,4 +1,5 @@
-"""The metadata catalog: sources, refs, commit index, sessions, overlays and checkpoints.
+"""The metadata catalog: sources, refs, commit index, sessions, overlays, checkpoints, API tokens
+and import jobs, each source, session, token and job owned by a tenant.
 
 ``Catalog`` is the contract; ``SqlCatalog`` implements it on SQLite (WAL) and PostgreSQL.
 """
@@ -8,8 +9,11 @@ from __future__ import annotations
 from .base import Catalog
 from .records import (
     DEFAULT_BRANCH,
+    DEFAULT_TENANT,
     CheckpointRecord,
     CommitRecord,
+    JobRecord,
+    JobStatus,
     OverlayEntry,
     OverlayKind,
     Page,
@@ -18,14 +22,18 @@ from .records import (
     SessionRecord,
     SessionStatus,
     SourceRecord,
+    TokenRecord,
 )
 from .sql import SqlCatalog
 
 __all__ = [
     "DEFAULT_BRANCH",
+    "DEFAULT_TENANT",
     "Catalog",
     "CheckpointRecord",
     "CommitRecord",
+    "JobRecord",
+    "JobStatus",
     "OverlayEntry",
     "OverlayKind",
     "Page",
@@ -35,4 +43,5 @@ __all__ = [
     "SessionStatus",
     "SourceRecord",
     "SqlCatalog",
+    "TokenRecord",
 ]

@@ -25,6 +25,10 @@ E = TypeVar("E", bound=StrEnum)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # Checkpoint names often carry a timestamp, hence ':', '+' and '@'.
 _CHECKPOINT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}")
+_TOKEN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_SECRET_HASH = re.compile(r"[0-9a-f]{64}")
+# Scopes read like "sessions:write"; anything printable without spaces, so they stay one word.
+_SCOPE = re.compile(r"[!-~]{1,100}")
 _REF_BAD_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_REF = 255
@@ -35,9 +39,9 @@ _NEEDS_OBJECT = {OverlayKind.FILE, OverlayKind.EXEC, OverlayKind.LINK}
 MAX_LIMIT = 1000
 
 
-def _match(pattern: re.Pattern[str], value: object, what: str) -> str:
+def _match(pattern: re.Pattern[str], value: object, what: str, size: str = "1-100") -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise Invalid(f"invalid {what} {value!r}: want 1-100 chars, {pattern.pattern}")
+        raise Invalid(f"invalid {what} {value!r}: want {size} chars, {pattern.pattern}")
     return value
 
 
@@ -47,6 +51,29 @@ def source_name(value: object) -> SourceName:
 
 def session_id(value: object) -> SessionId:
     return SessionId(_match(_NAME, value, "session id"))
+
+
+def tenant(value: object) -> str:
+    return _match(_NAME, value, "tenant")
+
+
+def job_id(value: object) -> str:
+    return _match(_NAME, value, "job id")
+
+
+def token_id(value: object) -> str:
+    return _match(_TOKEN_ID, value, "token id", "1-32")
+
+
+def secret_hash(value: object) -> str:
+    return _match(_SECRET_HASH, value, "secret hash", "64 lower-case hex")
+
+
+def scopes(value: object) -> list[str]:
+    """Check scopes and return them sorted without duplicates: a token's scopes are a set."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise Invalid(f"invalid scopes {value!r}: want a list of strings")
+    return sorted({_match(_SCOPE, scope, "scope", "1-100 printable ASCII") for scope in value})
 
 
 def checkpoint_name(value: object) -> CheckpointName:
@@ -119,6 +146,12 @@ def text(value: object, what: str) -> str:
     return value
 
 
+def nonempty_text(value: object, what: str) -> str:
+    if not text(value, what):
+        raise Invalid(f"invalid {what}: want a non-empty string")
+    return value  # type: ignore[return-value]
+
+
 def tags(value: object) -> list[str]:
     """Check tags and drop duplicates, keeping the first occurrence's order."""
     if isinstance(value, str) or not isinstance(value, Iterable):
@@ -137,13 +170,13 @@ def dump_json(value: object, what: str) -> str:
         raise Invalid(f"{what} is not JSON-serialisable: {exc}") from exc
 
 
-def metadata(value: object) -> str:
+def metadata(value: object, what: str = "metadata") -> str:
     """Return ``value`` as canonical JSON text; it must be a mapping with string keys."""
     if value is None:
         return "{}"
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise Invalid(f"invalid metadata {value!r}: want a mapping with string keys")
-    return dump_json(dict(value), "metadata")
+        raise Invalid(f"invalid {what} {value!r}: want a mapping with string keys")
+    return dump_json(dict(value), what)
 
 
 def entry(value: object) -> OverlayEntry:

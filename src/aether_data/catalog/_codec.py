@@ -17,6 +17,8 @@ from . import _checks as check
 from .records import (
     CheckpointRecord,
     CommitRecord,
+    JobRecord,
+    JobStatus,
     OverlayEntry,
     OverlayKind,
     RefKind,
@@ -24,6 +26,7 @@ from .records import (
     SessionRecord,
     SessionStatus,
     SourceRecord,
+    TokenRecord,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -42,25 +45,58 @@ def from_micros(micros: int) -> datetime:
     return _EPOCH + micros * _MICRO
 
 
-def encode_cursor(created_at: int, session: str) -> str:
-    raw = json.dumps([created_at, session], separators=(",", ":")).encode()
+def _pack(key: list[Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[int, str]:
+def _fits(part: object, kind: type) -> bool:
+    # bool is an int to isinstance, but never a valid key part.
+    return isinstance(part, kind) and not isinstance(part, bool)
+
+
+def _unpack(cursor: str, *types: type) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, session = json.loads(raw)
+        key = json.loads(raw)
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
         raise Invalid(f"invalid cursor {cursor!r}") from exc
-    if not isinstance(created_at, int) or not isinstance(session, str):
+    if not isinstance(key, list) or len(key) != len(types) or not all(map(_fits, key, types)):
         raise Invalid(f"invalid cursor {cursor!r}")
-    return created_at, session
+    return key
+
+
+def encode_cursor(created_at: int, key: str) -> str:
+    """Cursor of a listing ordered by (created_at, key)."""
+    return _pack([created_at, key])
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    created_at, key = _unpack(cursor, int, str)
+    return created_at, key
+
+
+def encode_key_cursor(key: str) -> str:
+    """Cursor of a listing ordered by a unique text key alone (a name, an id)."""
+    return _pack([key])
+
+
+def decode_key_cursor(cursor: str) -> str:
+    return _unpack(cursor, str)[0]
+
+
+def optional_micros(moment: datetime | None) -> int | None:
+    return None if moment is None else to_micros(moment)
+
+
+def optional_datetime(micros: int | None) -> datetime | None:
+    return None if micros is None else from_micros(micros)
 
 
 def source_from_row(row: Row) -> SourceRecord:
     return SourceRecord(
         name=SourceName(row["name"]),
+        tenant=row["tenant"],
         default_branch=RefName(row["default_branch"]),
         description=row["description"],
         created_at=from_micros(row["created_at"]),
@@ -126,6 +162,7 @@ def session_row(record: SessionRecord) -> dict[str, Any]:
     fields = {key: getattr(record, key) for key in SESSION_CHANGES}
     return {
         "id": check.session_id(record.id),
+        "tenant": check.tenant(record.tenant),
         **session_changes(fields),
         "created_at": to_micros(record.created_at),
         "updated_at": to_micros(record.updated_at),
@@ -136,6 +173,7 @@ def session_row(record: SessionRecord) -> dict[str, Any]:
 def session_from_row(row: Row) -> SessionRecord:
     return SessionRecord(
         id=SessionId(row["id"]),
+        tenant=row["tenant"],
         name=row["name"],
         source=None if row["source"] is None else SourceName(row["source"]),
         ref=None if row["ref"] is None else RefName(row["ref"]),
@@ -147,6 +185,80 @@ def session_from_row(row: Row) -> SessionRecord:
         updated_at=from_micros(row["updated_at"]),
         version=row["version"],
         metadata=json.loads(row["metadata"]),
+    )
+
+
+def token_row(record: TokenRecord) -> dict[str, Any]:
+    return {
+        "id": check.token_id(record.id),
+        "tenant": check.tenant(record.tenant),
+        "name": check.text(record.name, "token name"),
+        "secret_hash": check.secret_hash(record.secret_hash),
+        "scopes": json.dumps(check.scopes(record.scopes), separators=(",", ":")),
+        "created_at": to_micros(record.created_at),
+        "expires_at": optional_micros(record.expires_at),
+        "revoked_at": optional_micros(record.revoked_at),
+    }
+
+
+def token_from_row(row: Row) -> TokenRecord:
+    return TokenRecord(
+        id=row["id"],
+        tenant=row["tenant"],
+        name=row["name"],
+        secret_hash=row["secret_hash"],
+        scopes=tuple(json.loads(row["scopes"])),
+        created_at=from_micros(row["created_at"]),
+        expires_at=optional_datetime(row["expires_at"]),
+        revoked_at=optional_datetime(row["revoked_at"]),
+    )
+
+
+def job_changes(
+    status: JobStatus | None, error: str | None, commit_id: ObjectId | None
+) -> dict[str, Any]:
+    """Check the given job fields and return their column values; ``None`` leaves one as is."""
+    changes = {
+        "status": check.optional(
+            lambda v: check.enum_value(JobStatus, v, "job status").value, status
+        ),
+        "error": check.optional(lambda t: check.text(t, "job error"), error),
+        "commit_id": check.optional(check.object_id, commit_id),
+    }
+    return {key: value for key, value in changes.items() if value is not None}
+
+
+def job_row(record: JobRecord) -> dict[str, Any]:
+    """Check a new job record and return its row; a new job starts at version 1."""
+    return {
+        "id": check.job_id(record.id),
+        "tenant": check.tenant(record.tenant),
+        "source": check.source_name(record.source),
+        "origin": check.nonempty_text(record.origin, "job origin"),
+        "options": check.metadata(record.options, "job options"),
+        "status": check.enum_value(JobStatus, record.status, "job status").value,
+        "error": check.optional(lambda t: check.text(t, "job error"), record.error),
+        "commit_id": check.optional(check.object_id, record.commit_id),
+        "created_at": to_micros(record.created_at),
+        "updated_at": to_micros(record.updated_at),
+        "version": 1,
+    }
+
+
+def job_from_row(row: Row) -> JobRecord:
+    commit_id = row["commit_id"]
+    return JobRecord(
+        id=row["id"],
+        tenant=row["tenant"],
+        source=SourceName(row["source"]),
+        origin=row["origin"],
+        options=json.loads(row["options"]),
+        status=JobStatus(row["status"]),
+        error=row["error"],
+        commit_id=None if commit_id is None else ObjectId(commit_id),
+        created_at=from_micros(row["created_at"]),
+        updated_at=from_micros(row["updated_at"]),
+        version=row["version"],
     )
 
 

@@ -135,8 +135,8 @@ def translated_errors() -> Iterator[None]:
         raise Unavailable(f"the catalog database is not reachable: {error.orig}") from error
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; a no-op when it is already there."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (the newest by default); a no-op when it is there."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS).replace("%", "%%"))
     with transaction(engine, write=True) as conn:
@@ -144,7 +144,7 @@ def upgrade(engine: Engine) -> None:
             # Replicas starting together must not race to create the same tables.
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -2,6 +2,7 @@
 build exactly this schema (a test compares them); change both together.
 
 Times are integer microseconds since the Unix epoch (UTC). JSON columns hold canonical JSON text.
+Tenants partition listings only: source names stay unique across tenants.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ NAME = String(100)
 REF = String(255)
 OBJECT_ID = String(64)
 MICROS = BigInteger()
+TOKEN_ID = String(32)
+
+
+def _tenant() -> Column:
+    # The server default gives rows written before tenants existed the default tenant.
+    return Column("tenant", NAME, nullable=False, server_default="default")
 
 
 def _owner(column: str, table: str, key: str) -> Column:
@@ -47,6 +54,8 @@ sources = Table(
     Column("description", Text, nullable=False),
     Column("created_at", MICROS, nullable=False),
     Column("metadata", Text, nullable=False),
+    _tenant(),
+    Index("ix_sources_tenant", "tenant"),
 )
 
 refs = Table(
@@ -87,9 +96,11 @@ sessions = Table(
     Column("updated_at", MICROS, nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("metadata", Text, nullable=False),
+    _tenant(),
     Index("ix_sessions_created_at_id", "created_at", "id"),
     Index("ix_sessions_status", "status"),
     Index("ix_sessions_source", "source"),
+    Index("ix_sessions_tenant_created_at_id", "tenant", "created_at", "id"),
 )
 
 # Mirrors sessions.tags so that "sessions with tag X" is an indexed, engine-neutral lookup.
@@ -119,4 +130,36 @@ checkpoints = Table(
     Column("tree_id", OBJECT_ID, nullable=False),
     Column("message", Text, nullable=False),
     Column("created_at", MICROS, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", TOKEN_ID, primary_key=True),
+    Column("tenant", NAME, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("secret_hash", OBJECT_ID, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", MICROS, nullable=False),
+    Column("expires_at", MICROS, nullable=True),
+    Column("revoked_at", MICROS, nullable=True),
+    Index("ix_tokens_tenant", "tenant"),
+)
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", NAME, primary_key=True),
+    Column("tenant", NAME, nullable=False),
+    Column("source", NAME, nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("options", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("commit_id", OBJECT_ID, nullable=True),
+    Column("created_at", MICROS, nullable=False),
+    Column("updated_at", MICROS, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Index("ix_import_jobs_tenant_created_at_id", "tenant", "created_at", "id"),
+    Index("ix_import_jobs_source", "source"),
 )

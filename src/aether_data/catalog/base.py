@@ -1,9 +1,13 @@
-"""The catalog contract: metadata for sources, refs, the commit index, sessions, overlays and
-checkpoints. Documented once here; implementations do not restate it.
+"""The catalog contract: metadata for sources, refs, the commit index, sessions, overlays,
+checkpoints, API tokens and import jobs. Documented once here; implementations do not restate it.
 
 Every write is atomic. Refs move only by compare-and-set; sessions and their overlays are guarded
 by the session's ``version``, which every change bumps. Names, ids and paths are validated and
 raise ``Invalid`` before anything is written. Object ids are 64-char lower-case hex strings.
+
+Sources, sessions, tokens and jobs belong to a tenant (``DEFAULT_TENANT`` unless given). Tenants
+filter listings; they are not a namespace: source names, session, token and job ids are unique
+across all tenants.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 
 from .records import (
     DEFAULT_BRANCH,
+    DEFAULT_TENANT,
     CheckpointRecord,
     CommitRecord,
+    JobRecord,
+    JobStatus,
     OverlayEntry,
     Page,
     RefKind,
@@ -27,6 +34,7 @@ from .records import (
     SessionRecord,
     SessionStatus,
     SourceRecord,
+    TokenRecord,
 )
 
 __all__ = ["Catalog"]
@@ -42,6 +50,7 @@ class Catalog(ABC):
         self,
         name: SourceName,
         *,
+        tenant: str = DEFAULT_TENANT,
         default_branch: RefName = DEFAULT_BRANCH,
         description: str = "",
         metadata: Mapping[str, Any] | None = None,
@@ -49,14 +58,15 @@ class Catalog(ABC):
         """Create a source (its branches are created separately, with ``compare_and_set_ref``).
 
         Args:
-            name: 1-100 chars, ``[A-Za-z0-9][A-Za-z0-9._-]*``.
+            name: 1-100 chars, ``[A-Za-z0-9][A-Za-z0-9._-]*``; unique across all tenants.
+            tenant: the owning tenant, named like a source.
             default_branch: the branch sessions start from unless told otherwise.
             description: free text.
             metadata: JSON-serialisable mapping, e.g. provenance.
 
         Raises:
-            Conflict: a source of that name exists.
-            Invalid: a bad name, branch name or metadata.
+            Conflict: a source of that name exists, in whichever tenant.
+            Invalid: a bad name, tenant, branch name or metadata.
         """
 
     @abstractmethod
@@ -64,8 +74,22 @@ class Catalog(ABC):
         """Return the source. Raises ``NotFound``."""
 
     @abstractmethod
-    def list_sources(self) -> list[SourceRecord]:
-        """Return every source, ordered by name."""
+    def list_sources(
+        self, *, tenant: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> Page[SourceRecord]:
+        """Return a page of sources, ordered by name.
+
+        Paging is keyset-based on the name: walking the cursors visits each source that exists
+        throughout the walk exactly once.
+
+        Args:
+            tenant: only this tenant's sources.
+            limit: page size, 1-1000.
+            cursor: ``next_cursor`` of the previous page.
+
+        Raises:
+            Invalid: a bad cursor or limit.
+        """
 
     @abstractmethod
     def delete_source(self, name: SourceName) -> None:
@@ -160,6 +184,8 @@ class Catalog(ABC):
     def create_session(self, record: SessionRecord) -> SessionRecord:
         """Store a new session and return it as stored (``version`` is always 1).
 
+        The session keeps ``record.tenant`` for good; ``update_session`` cannot change it.
+
         Raises:
             Conflict: the id is taken.
             Invalid: a bad field.
@@ -176,6 +202,7 @@ class Catalog(ABC):
         status: SessionStatus | None = None,
         source: SourceName | None = None,
         tag: str | None = None,
+        tenant: str | None = None,
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[SessionRecord]:
@@ -188,6 +215,7 @@ class Catalog(ABC):
             status: only sessions with this status.
             source: only sessions made from this source.
             tag: only sessions carrying this tag.
+            tenant: only this tenant's sessions.
             limit: page size, 1-1000.
             cursor: ``next_cursor`` of the previous page.
 
@@ -316,6 +344,122 @@ class Catalog(ABC):
     def delete_checkpoint(self, session_id: SessionId, name: CheckpointName) -> None:
         """Delete a checkpoint (retention). Raises ``NotFound``."""
 
+    # --- API tokens ----------------------------------------------------------------------
+
+    @abstractmethod
+    def create_token(self, record: TokenRecord) -> TokenRecord:
+        """Store a new token and return it as stored (scopes sorted, without duplicates).
+
+        Args:
+            record: the token; ``id`` is 1-32 chars ``[A-Za-z0-9][A-Za-z0-9._-]*``,
+                ``secret_hash`` the lower-case hex SHA-256 of the secret, each scope 1-100
+                printable ASCII chars without spaces.
+
+        Raises:
+            Conflict: the id is taken.
+            Invalid: a bad field or a naive timestamp.
+        """
+
+    @abstractmethod
+    def get_token(self, token_id: str) -> TokenRecord:
+        """Return the token, revoked and expired ones included. Raises ``NotFound``."""
+
+    @abstractmethod
+    def list_tokens(
+        self, *, tenant: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> Page[TokenRecord]:
+        """Return a page of tokens, revoked and expired ones included, ordered by id.
+
+        Args:
+            tenant: only this tenant's tokens.
+            limit: page size, 1-1000.
+            cursor: ``next_cursor`` of the previous page.
+
+        Raises:
+            Invalid: a bad cursor or limit.
+        """
+
+    @abstractmethod
+    def revoke_token(self, token_id: str, *, at: datetime | None = None) -> TokenRecord:
+        """Revoke the token from ``at`` (default: now) on; revoking again changes nothing.
+
+        Returns:
+            The token as stored: a token revoked before keeps its first ``revoked_at``.
+
+        Raises:
+            NotFound: no such token.
+            Invalid: a naive timestamp.
+        """
+
+    # --- import jobs ---------------------------------------------------------------------
+
+    @abstractmethod
+    def create_job(self, record: JobRecord) -> JobRecord:
+        """Store a new import job and return it as stored (``version`` is always 1).
+
+        The source need not exist yet: an import may be what creates it.
+
+        Args:
+            record: the job; ``id`` is named like a source, ``origin`` is non-empty text (a
+                URL or path) and ``options`` a JSON-serialisable mapping.
+
+        Raises:
+            Conflict: the id is taken.
+            Invalid: a bad field or a naive timestamp.
+        """
+
+    @abstractmethod
+    def get_job(self, job_id: str) -> JobRecord:
+        """Return the job. Raises ``NotFound``."""
+
+    @abstractmethod
+    def list_jobs(
+        self,
+        *,
+        tenant: str | None = None,
+        source: SourceName | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[JobRecord]:
+        """Return a page of jobs matching every given filter, oldest first.
+
+        Paging is keyset-based on (created_at, id), as for ``list_sessions``.
+
+        Args:
+            tenant: only this tenant's jobs.
+            source: only jobs importing into this source.
+            limit: page size, 1-1000.
+            cursor: ``next_cursor`` of the previous page.
+
+        Raises:
+            Invalid: a bad cursor or limit.
+        """
+
+    @abstractmethod
+    def update_job(
+        self,
+        job_id: str,
+        *,
+        expected_version: int,
+        status: JobStatus | None = None,
+        error: str | None = None,
+        commit_id: ObjectId | None = None,
+    ) -> JobRecord:
+        """Change a job if it is still at ``expected_version``.
+
+        Bumps ``version`` and ``updated_at``. Fields left ``None`` keep their value, so a worker
+        can claim a job (``status=RUNNING``) and later finish it (``SUCCEEDED`` with
+        ``commit_id``, or ``FAILED`` with ``error``), each time from the version it last saw.
+
+        Returns:
+            The job as written.
+
+        Raises:
+            PreconditionFailed: the job is at another version (another worker moved it).
+            NotFound: no such job.
+            Invalid: a bad status, error, commit id or version.
+        """
+
     # --- reachability --------------------------------------------------------------------
 
     @abstractmethod
@@ -323,8 +467,8 @@ class Catalog(ABC):
         """Yield each object id the catalog names, once, read in one consistent snapshot.
 
         These are: ref commits, indexed commits and their trees, session base trees and base
-        commits, overlay objects and checkpoint trees. What those reach through trees and
-        commits is for gc/fsck to walk.
+        commits, overlay objects, checkpoint trees and the commits import jobs made. What those
+        reach through trees and commits is for gc/fsck to walk.
         """
 
     # --- lifetime ------------------------------------------------------------------------

@@ -12,8 +12,11 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 
 __all__ = [
     "DEFAULT_BRANCH",
+    "DEFAULT_TENANT",
     "CheckpointRecord",
     "CommitRecord",
+    "JobRecord",
+    "JobStatus",
     "OverlayEntry",
     "OverlayKind",
     "Page",
@@ -22,12 +25,16 @@ __all__ = [
     "SessionRecord",
     "SessionStatus",
     "SourceRecord",
+    "TokenRecord",
 ]
 
 T = TypeVar("T")
 
 DEFAULT_BRANCH = RefName("main")
 """The branch a new source's sessions start from unless told otherwise."""
+
+DEFAULT_TENANT = "default"
+"""The tenant of records made without naming one, and of every record older than tenants."""
 
 
 def _utc_now() -> datetime:
@@ -51,6 +58,15 @@ class SessionStatus(StrEnum):
     RETIRED = "RETIRED"
 
 
+class JobStatus(StrEnum):
+    """Where an import job is: waiting, running, or done for good (with a commit or an error)."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
 class OverlayKind(StrEnum):
     """What an overlay entry puts at its path; a tombstone hides the base tree's entry."""
 
@@ -63,9 +79,10 @@ class OverlayKind(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceRecord:
-    """A durable, named history."""
+    """A durable, named history. Names are unique across tenants, like bucket names."""
 
     name: SourceName
+    tenant: str = DEFAULT_TENANT
     default_branch: RefName = DEFAULT_BRANCH
     description: str = ""
     created_at: datetime = field(default_factory=_utc_now)
@@ -101,6 +118,7 @@ class SessionRecord:
 
     id: SessionId
     base_tree: ObjectId
+    tenant: str = DEFAULT_TENANT
     name: str | None = None
     source: SourceName | None = None
     ref: RefName | None = None
@@ -136,6 +154,42 @@ class CheckpointRecord:
     tree_id: ObjectId
     message: str = ""
     created_at: datetime = field(default_factory=_utc_now)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenRecord:
+    """An API token of a tenant. Only a hash of its secret is stored, never the secret."""
+
+    id: str
+    tenant: str
+    name: str
+    secret_hash: str
+    scopes: tuple[str, ...]
+    created_at: datetime = field(default_factory=_utc_now)
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        """Whether the token may be used at ``now``: neither revoked nor expired by then."""
+        ended = [at for at in (self.expires_at, self.revoked_at) if at is not None]
+        return all(now < at for at in ended)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRecord:
+    """An import of ``origin`` into a source, guarded by ``version`` like a session."""
+
+    id: str
+    tenant: str
+    source: SourceName
+    origin: str
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    status: JobStatus = JobStatus.QUEUED
+    error: str | None = None
+    commit_id: ObjectId | None = None
+    created_at: datetime = field(default_factory=_utc_now)
+    updated_at: datetime = field(default_factory=_utc_now)
+    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)

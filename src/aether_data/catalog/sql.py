@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Insert,
     Table,
     and_,
     delete,
@@ -30,19 +28,23 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 
 from . import _checks as check
 from . import _codec as codec
-from ._engine import current_revision, open_engine, transaction, translated_errors, upgrade
+from ._engine import current_revision, open_engine, translated_errors, upgrade
 from ._schema import (
     checkpoints,
     commits,
+    import_jobs,
     overlay_entries,
     refs,
     session_tags,
     sessions,
     sources,
 )
+from ._sql_base import SqlBase, after, created_cursor
+from ._sql_tokens_jobs import SqlTokensAndJobs
 from .base import Catalog
 from .records import (
     DEFAULT_BRANCH,
+    DEFAULT_TENANT,
     CheckpointRecord,
     CommitRecord,
     OverlayEntry,
@@ -65,7 +67,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(Catalog):
+class SqlCatalog(SqlTokensAndJobs, SqlBase, Catalog):
     """The catalog on SQLAlchemy Core; opening it migrates the schema to the newest revision.
 
     Args:
@@ -104,33 +106,7 @@ class SqlCatalog(Catalog):
     def close(self) -> None:
         self._engine.dispose()
 
-    # --- plumbing ------------------------------------------------------------------------
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self._guard, translated_errors(), transaction(self._engine, write=False) as conn:
-            yield conn
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self._guard, translated_errors(), transaction(self._engine, write=True) as conn:
-            yield conn
-
-    def _micros(self) -> int:
-        return codec.to_micros(self._now())
-
-    def _insert_new(self, table: Table, values: Any) -> Insert:
-        # The primary key decides: a row that exists already is left alone (rowcount 0).
-        # SQLAlchemy reports an INSERT's rowcount only when asked to preserve it.
-        insert_new = self._insert(table).values(values).on_conflict_do_nothing()
-        return insert_new.execution_options(preserve_rowcount=True)
-
-    @staticmethod
-    def _one(conn: Connection, query: Any, missing: str) -> Mapping[str, Any]:
-        row = conn.execute(query).mappings().first()
-        if row is None:
-            raise NotFound(f"no {missing}")
-        return row
+    # --- lookups -------------------------------------------------------------------------
 
     def _require_source(self, conn: Connection, name: str) -> None:
         self._one(conn, select(sources.c.name).where(sources.c.name == name), f"source {name!r}")
@@ -145,12 +121,14 @@ class SqlCatalog(Catalog):
         self,
         name: SourceName,
         *,
+        tenant: str = DEFAULT_TENANT,
         default_branch: RefName = DEFAULT_BRANCH,
         description: str = "",
         metadata: Mapping[str, Any] | None = None,
     ) -> SourceRecord:
         row = {
             "name": check.source_name(name),
+            "tenant": check.tenant(tenant),
             "default_branch": check.ref_name(default_branch),
             "description": check.text(description, "description"),
             "created_at": self._micros(),
@@ -166,10 +144,15 @@ class SqlCatalog(Catalog):
             row = self._one(conn, select(sources).where(sources.c.name == name), f"source {name!r}")
         return codec.source_from_row(row)
 
-    def list_sources(self) -> list[SourceRecord]:
-        with self._read() as conn:
-            rows = conn.execute(select(sources).order_by(sources.c.name)).mappings().all()
-        return [codec.source_from_row(row) for row in rows]
+    def list_sources(
+        self, *, tenant: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> Page[SourceRecord]:
+        query = select(sources).order_by(sources.c.name)
+        if tenant is not None:
+            query = query.where(sources.c.tenant == tenant)
+        if cursor is not None:
+            query = query.where(sources.c.name > codec.decode_key_cursor(cursor))
+        return self._page(query, limit, _name_cursor, codec.source_from_row)
 
     def delete_source(self, name: SourceName) -> None:
         with self._write() as conn:
@@ -334,27 +317,26 @@ class SqlCatalog(Catalog):
         status: SessionStatus | None = None,
         source: SourceName | None = None,
         tag: str | None = None,
+        tenant: str | None = None,
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[SessionRecord]:
         query = (
             select(sessions)
-            .where(*self._session_filters(status, source, tag, cursor))
+            .where(*self._session_filters(status, source, tag, tenant))
             .order_by(sessions.c.created_at, sessions.c.id)
-            .limit(check.limit(limit) + 1)
         )
-        with self._read() as conn:
-            rows = conn.execute(query).mappings().all()
-        more, rows = len(rows) > limit, rows[:limit]
-        last = rows[-1] if more else None
-        next_cursor = codec.encode_cursor(last["created_at"], last["id"]) if last else None
-        return Page(tuple(codec.session_from_row(row) for row in rows), next_cursor)
+        if cursor is not None:
+            query = query.where(after(sessions, cursor))
+        return self._page(query, limit, created_cursor, codec.session_from_row)
 
     @staticmethod
     def _session_filters(
-        status: SessionStatus | None, source: str | None, tag: str | None, cursor: str | None
+        status: SessionStatus | None, source: str | None, tag: str | None, tenant: str | None
     ) -> list[Any]:
         where = []
+        if tenant is not None:
+            where.append(sessions.c.tenant == tenant)
         if status is not None:
             where.append(sessions.c.status == check.enum_value(SessionStatus, status, "status"))
         if source is not None:
@@ -362,10 +344,6 @@ class SqlCatalog(Catalog):
         if tag is not None:
             tagged = and_(session_tags.c.session_id == sessions.c.id, session_tags.c.tag == tag)
             where.append(exists().where(tagged))
-        if cursor is not None:
-            at, after = codec.decode_cursor(cursor)
-            c = sessions.c
-            where.append(or_(c.created_at > at, and_(c.created_at == at, c.id > after)))
         return where
 
     def update_session(
@@ -377,39 +355,6 @@ class SqlCatalog(Catalog):
             if "tags" in values:
                 self._write_tags(conn, session_id, values["tags"], fresh=False)
         return codec.session_from_row(row)
-
-    def _bump(
-        self,
-        conn: Connection,
-        session_id: str,
-        expected_version: int | None,
-        values: Mapping[str, Any] | None = None,
-    ) -> Mapping[str, Any]:
-        """Bump the session's version, compare-and-set on ``expected_version`` when given.
-
-        Writing the session row first also serialises concurrent writers of one session: the
-        second waits for the row lock and then fails the version check.
-        """
-        where = [sessions.c.id == session_id]
-        if expected_version is not None:
-            where.append(sessions.c.version == check.version(expected_version))
-        query = (
-            update(sessions)
-            .where(*where)
-            .values(version=sessions.c.version + 1, updated_at=self._micros(), **(values or {}))
-            .returning(*sessions.c)
-        )
-        row = conn.execute(query).mappings().first()
-        if row is None:
-            self._version_mismatch(conn, session_id, expected_version)
-        return row  # type: ignore[return-value]
-
-    def _version_mismatch(self, conn: Connection, session_id: str, expected: int | None) -> None:
-        query = select(sessions.c.version).where(sessions.c.id == session_id)
-        found = self._one(conn, query, f"session {session_id!r}")["version"]
-        raise PreconditionFailed(
-            f"session {session_id!r}: expected version {expected}, found version {found}"
-        )
 
     def delete_session(self, session_id: SessionId, *, expected_version: int | None = None) -> None:
         where = [sessions.c.id == session_id]
@@ -556,6 +501,10 @@ class SqlCatalog(Catalog):
         return (ObjectId(object_id) for object_id in ids)
 
 
+def _name_cursor(row: Mapping[str, Any]) -> str:
+    return codec.encode_key_cursor(row["name"])
+
+
 def _roots() -> Any:
     s, o = sessions.c, overlay_entries.c
     return union(
@@ -566,4 +515,5 @@ def _roots() -> Any:
         select(s.base_commit).where(s.base_commit.is_not(None)),
         select(o.object_id).where(o.object_id.is_not(None)),
         select(checkpoints.c.tree_id),
+        select(import_jobs.c.commit_id).where(import_jobs.c.commit_id.is_not(None)),
     )

@@ -117,7 +117,12 @@ def source_refs(services: Services, source: str, as_json: bool) -> None:
 @pass_services
 def source_ls(services: Services, as_json: bool) -> None:
     """List sources."""
-    rows = services.catalog.list_sources()
+    rows, cursor = [], None
+    while True:
+        page = services.catalog.list_sources(cursor=cursor)
+        rows += page.items
+        if (cursor := page.next_cursor) is None:
+            break
     emit(
         as_json,
         [{"name": r.name, "default_branch": r.default_branch} for r in rows],

@@ -205,12 +205,20 @@ class AetherFileSystem(AbstractFileSystem):
             outfile = lpath
         if outfile is not None:
             self._download(rpath, outfile)
-        elif self.isdir(rpath):
+            return
+        target = _LocalTarget(os.fspath(lpath))
+        try:
+            entry = self._download(rpath, target)  # type: ignore[arg-type]
+        except IsADirectoryError:  # a folder: found out without asking first
+            target.discard()
             os.makedirs(lpath, exist_ok=True)
-        else:
-            os.makedirs(os.path.dirname(os.fspath(lpath)) or ".", exist_ok=True)
-            with open(lpath, "wb") as out:
-                self._download(rpath, out)
+            return
+        except BaseException:
+            target.discard()
+            raise
+        target.close()
+        callback.set_size(entry.size)
+        callback.relative_update(entry.size)
 
     def _download(self, rpath: str, out: BinaryIO) -> Entry:
         session, inner = self.split_path(rpath)
@@ -243,13 +251,20 @@ class AetherFileSystem(AbstractFileSystem):
             return self.api.write(session, inner, data, expected=expected)
 
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
-        if self.isdir(path1):
-            self.makedirs(path2, exist_ok=True)
-            return
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-            self._download(path1, spool)
+            try:
+                self._download(path1, spool)
+            except IsADirectoryError:  # fsspec copies folders too, as folders
+                self.makedirs(path2, exist_ok=True)
+                return
             spool.seek(0)
             self._write(path2, spool, expected=None)
+
+    def touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:
+        """Make an empty file (files carry no times, so an existing one is only truncated)."""
+        if not truncate and self.exists(path):
+            raise NotImplementedError("files carry no times: there is nothing to update")
+        self._write(path, b"", expected=None)
 
     def mv(
         self,
@@ -318,6 +333,32 @@ class AetherFileSystem(AbstractFileSystem):
                 self.api.delete(session, inner, recursive=True)
             return
         super().rm(path, recursive=recursive, maxdepth=maxdepth)
+
+
+class _LocalTarget:
+    """A local file opened on the first write (or on close), so that a download that turns
+    out to be a folder leaves no empty file behind."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._file: BinaryIO | None = None
+
+    def write(self, data: bytes) -> int:
+        return self._opened().write(data)
+
+    def _opened(self) -> BinaryIO:
+        if self._file is None:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close()/discard()
+        return self._file
+
+    def close(self) -> None:
+        self._opened().close()
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            os.unlink(self.path)
 
 
 def _refuse_root(path: str, inner: str) -> None:
