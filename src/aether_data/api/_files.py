@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any, BinaryIO
 
-import anyio.to_thread
 from litestar import Controller, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -25,7 +24,7 @@ from aether_data.api._http import (
     path_from_raw,
 )
 from aether_data.api._routes import operation, page_of
-from aether_data.api._streams import PIECE, blob_stream, limited_body
+from aether_data.api._streams import PIECE, blob_stream, consume_body
 from aether_data.errors import Invalid, NotFound, PreconditionFailed
 from aether_data.service import Scope
 from aether_data.wire import (
@@ -187,12 +186,8 @@ class FilesController(Controller):
         canonical = path_from_raw(request, _PATH_AT, path)
         headers = request.headers
         expected = expected_from(headers.get("if-match"), headers.get("if-none-match"))
-        body = limited_body(request)
-        entry, created = await anyio.to_thread.run_sync(
-            partial(
-                _write, ws, session_id, canonical, body, expected=expected, executable=executable
-            )
-        )
+        write = partial(_write, ws, session_id, canonical, expected=expected, executable=executable)
+        entry, created = await consume_body(request, write)
         return Response(
             entry, status_code=201 if created else 200, headers={"ETag": etag_of(entry.id)}
         )

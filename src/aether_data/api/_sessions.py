@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
-import anyio.to_thread
 from litestar import Controller, Request
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from aether_data.api._auth import WorkspaceDep
 from aether_data.api._routes import BINARY_ANSWER, operation, page_of
-from aether_data.api._streams import limited_body, pipe_stream
+from aether_data.api._streams import consume_body, pipe_stream
 from aether_data.service import Scope
 from aether_data.wire import (
     Change,
@@ -31,6 +30,7 @@ from aether_data.wire import (
     ResolveRequest,
     RestoreRequest,
     Session,
+    WorkspaceAPI,
 )
 
 __all__ = ["SessionsController"]
@@ -43,6 +43,10 @@ _ARCHIVE_TYPES = {
     "tar.gz": "application/gzip",
     "zip": "application/zip",
 }
+
+
+def _upload(ws: WorkspaceAPI, archive: BinaryIO, *, name: str | None, tags: list[str]) -> Session:
+    return ws.upload_session(archive, name=name, tags=tags)
 
 
 class SessionsController(Controller):
@@ -81,8 +85,8 @@ class SessionsController(Controller):
         tags: FromQuery[list[str] | None] = None,
     ) -> Session:
         """The body is a tar, tar.gz or zip archive, read as a stream."""
-        upload = partial(ws.upload_session, limited_body(request), name=name, tags=tags or ())
-        return await anyio.to_thread.run_sync(upload)
+        upload = partial(_upload, ws, name=name, tags=tags or ())
+        return await consume_body(request, upload)
 
     @operation("GET", "/", scope=_READ, summary="List sessions")
     def list_sessions(

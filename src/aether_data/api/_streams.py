@@ -1,6 +1,7 @@
 """Bridges between the async server and the synchronous workspace, with bounded memory:
-request bodies are pulled into a worker thread piece by piece, blobs are read in 1 MiB pieces,
-and archives are written by a thread into a short queue that the response drains."""
+request bodies are queued a few MiB ahead of the worker thread that stores them, blobs are
+read in 1 MiB pieces, and archives are written by a thread into a short queue that the
+response drains."""
 
 from __future__ import annotations
 
@@ -9,34 +10,43 @@ import io
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import anyio.from_thread
 import anyio.to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from litestar import Request
 
 from aether_data.errors import TooLarge
 
-__all__ = ["PIECE", "BodyReader", "blob_stream", "limited_body", "pipe_stream"]
+__all__ = ["PIECE", "BodyReader", "blob_stream", "consume_body", "pipe_stream"]
+
+T = TypeVar("T")
 
 PIECE = 1 << 20
 """Bytes per piece of a streamed response."""
 _QUEUE_DEPTH = 4
+_AHEAD = 32  # request pieces (network reads, 64-256 KiB each) queued ahead of the consumer
 _DONE = object()
 
 
-class BodyReader(io.RawIOBase):
-    """A read-only file over a request body's async stream, for use in a worker thread
-    started by anyio (``anyio.to_thread.run_sync``): each read pulls the next piece from
-    the event loop, so the body is never held whole."""
+class _Feed:
+    """What the event loop side of an upload learned: the error that ended it, if any."""
 
-    def __init__(self, pieces: AsyncIterator[bytes], *, limit: int | None = None) -> None:
+    error: BaseException | None = None
+
+
+class BodyReader(io.RawIOBase):
+    """A read-only file, for a worker thread started by anyio, over the pieces of a request
+    body that the event loop queues ahead (a few MiB at most), so that reading the network
+    and storing the bytes overlap."""
+
+    def __init__(self, pieces: MemoryObjectReceiveStream[bytes], feed: _Feed) -> None:
         super().__init__()
         self._pieces = pieces
-        self._limit = limit
+        self._feed = feed
         self._left = memoryview(b"")
         self._ended = False
-        self.received = 0
 
     def readable(self) -> bool:
         return True
@@ -50,27 +60,75 @@ class BodyReader(io.RawIOBase):
         return size
 
     def _pull(self) -> bool:
-        while not self._ended and not self._left:
-            try:
-                piece = anyio.from_thread.run(self._pieces.__anext__)
-            except StopAsyncIteration:
-                self._ended = True
-                break
-            self.received += len(piece)
-            if self._limit is not None and self.received > self._limit:
-                raise TooLarge(f"the upload is larger than the limit of {self._limit} bytes")
-            self._left = memoryview(piece)
+        if not self._ended:
+            self._left = memoryview(anyio.from_thread.run(self._gather))
+        if self._ended and self._feed.error is not None:
+            raise self._feed.error  # never store a body cut short as if it were whole
         return bool(self._left)
 
+    async def _gather(self) -> bytes:
+        # One trip to the event loop per MiB (or per wait), not per network read.
+        parts = [await self._next()]
+        size = len(parts[0])
+        while size < PIECE and not self._ended:
+            try:
+                parts.append(self._pieces.receive_nowait())
+            except anyio.WouldBlock:
+                break
+            except anyio.EndOfStream:
+                self._ended = True
+                break
+            size += len(parts[-1])
+        return b"".join(parts)
 
-def limited_body(request: Request[Any, Any, Any]) -> BodyReader:
-    """The request's body as a file for a worker thread, refused (413) past the app's upload
-    limit: at once when ``Content-Length`` announces too much, else when the bytes run over."""
+    async def _next(self) -> bytes:
+        try:
+            return await self._pieces.receive()
+        except anyio.EndOfStream:
+            self._ended = True
+            return b""
+
+
+async def _feed(
+    pieces: AsyncIterator[bytes], out: MemoryObjectSendStream[bytes], limit: int, feed: _Feed
+) -> None:
+    received = 0
+    try:
+        async with out:
+            async for piece in pieces:
+                received += len(piece)
+                if received > limit:
+                    raise TooLarge(f"the upload is larger than the limit of {limit} bytes")
+                await out.send(piece)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        pass  # the consumer stopped reading: it has its own answer
+    except Exception as exc:  # handed to the consumer, which raises it in its thread
+        feed.error = exc
+
+
+async def consume_body(request: Request[Any, Any, Any], consume: Callable[[BinaryIO], T]) -> T:
+    """Run ``consume(body)`` in a worker thread over the request's streamed body, refused
+    (413) past the app's upload limit: at once when ``Content-Length`` announces too much,
+    else when the bytes run over."""
     limit: int = request.app.state.upload_limit
     announced = request.headers.get("content-length")
     if announced and announced.isdigit() and int(announced) > limit:
         raise TooLarge(f"the upload ({announced} bytes) is larger than the limit of {limit} bytes")
-    return BodyReader(request.stream(), limit=limit)
+    out, pieces = anyio.create_memory_object_stream[bytes](max_buffer_size=_AHEAD)
+    feed = _Feed()
+    failure: BaseException | None = None
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_feed, request.stream(), out, limit, feed)
+        try:
+            with pieces:
+                result = await anyio.to_thread.run_sync(consume, BodyReader(pieces, feed))
+        except Exception as exc:  # raised below: inside the group it would come out grouped
+            failure = exc
+        finally:
+            tasks.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return result
 
 
 async def blob_stream(reader: BinaryIO, start: int, length: int) -> AsyncIterator[bytes]:
