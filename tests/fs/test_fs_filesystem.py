@@ -113,13 +113,17 @@ def test_checksum_is_the_content_id(fs: AetherFileSystem, sid: str) -> None:
     assert fs.checksum(f"{sid}/x.bin") == fs.api.stat(sid, "x.bin").id
 
 
-def test_times_belong_to_sessions(fs: AetherFileSystem, sid: str) -> None:
-    session = fs.api.get_session(sid)
-    assert fs.created(sid) == session.created_at
-    assert fs.modified(sid) >= session.created_at
+def test_times_are_the_sessions(fs: AetherFileSystem, sid: str) -> None:
+    created = fs.api.get_session(sid).created_at
+    assert fs.created(sid) == created
     fs.pipe(f"{sid}/f", b"f")
-    with pytest.raises(NotImplementedError):
-        fs.modified(f"{sid}/f")
+    first = fs.modified(f"{sid}/f")
+    assert first == fs.api.get_session(sid).updated_at >= created
+    assert fs.created(f"{sid}/f") == created
+    fs.pipe(f"{sid}/other", b"o")
+    assert fs.modified(f"{sid}/f") >= first  # any change in the session may have been this one
+    with pytest.raises(FileNotFoundError):
+        fs.modified(f"{sid}/missing")
 
 
 # ---------------------------------------------------------------------------- reading

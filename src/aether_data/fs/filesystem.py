@@ -13,6 +13,7 @@ import posixpath
 import tempfile
 import weakref
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, BinaryIO
 
 from fsspec.callbacks import DEFAULT_CALLBACK
@@ -23,7 +24,7 @@ from aether_data.client import AetherClient
 from aether_data.errors import AetherError, Invalid
 from aether_data.fs._errors import os_error, translated
 from aether_data.fs._file import AetherBufferedFile
-from aether_data.wire import CREATE_ONLY, Entry, WorkspaceAPI
+from aether_data.wire import CREATE_ONLY, Entry, Session, WorkspaceAPI
 
 __all__ = ["AetherFileSystem"]
 
@@ -145,19 +146,23 @@ class AetherFileSystem(AbstractFileSystem):
         """The content id: it changes exactly when the content does."""
         return self.checksum(path)
 
-    def created(self, path: str) -> Any:
-        """When a session was created (files carry no times: they are content)."""
-        return self._session_of_root(path).created_at
+    def created(self, path: str) -> datetime:
+        """When the path's session was created: files carry no times of their own."""
+        return self._session_of(path).created_at
 
-    def modified(self, path: str) -> Any:
-        """When a session last changed (files carry no times: they are content)."""
-        return self._session_of_root(path).updated_at
+    def modified(self, path: str) -> datetime:
+        """When the path's session last changed: files carry no times of their own, and any
+        change to a file changes its session, so this never misses a change (caches that key
+        on it, like DuckDB's, stay correct)."""
+        return self._session_of(path).updated_at
 
-    def _session_of_root(self, path: str) -> Any:
+    def _session_of(self, path: str) -> Session:
         session, inner = self.split_path(path)
-        if not session or inner:
-            raise NotImplementedError("only sessions (aether://SESSION) have times, not files")
+        if not session:
+            raise NotImplementedError("the root (all sessions) has no time")
         with translated(path):
+            if inner:
+                self.api.stat(session, inner)  # the path must exist
             return self.api.get_session(session)
 
     # ------------------------------------------------------------------ reading
