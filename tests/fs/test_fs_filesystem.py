@@ -7,8 +7,10 @@ import errno
 import hashlib
 import io
 import pickle
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import fsspec
 import pytest
@@ -316,6 +318,35 @@ def test_copies_and_moves_across_sessions(fs: AetherFileSystem, sid: str) -> Non
         f"{other}/moved/3",
     ]
     assert not fs.exists(f"{sid}/a")
+
+
+class Counting:
+    """A ``WorkspaceAPI`` proxy that counts the calls made through it."""
+
+    def __init__(self, api: WorkspaceAPI) -> None:
+        self.api = api
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls[name] += 1
+        return getattr(self.api, name)
+
+
+def test_bulk_operations_reuse_listings_but_never_keep_them(
+    fs: AetherFileSystem, sid: str, tmp_path: Path
+) -> None:
+    counting = Counting(fs.api)
+    bulk = AetherFileSystem(api=counting, skip_instance_cache=True)  # type: ignore[arg-type]
+    bulk.pipe({f"{sid}/d/{i}.txt": b"x" for i in range(5)})
+    counting.calls.clear()
+    bulk.get(f"{sid}/d", str(tmp_path / "one"), recursive=True)
+    assert counting.calls["stat"] <= 2  # not one per file
+    assert counting.calls["download"] == 5
+    fs.api.write(sid, "d/5.txt", b"new")  # another writer, between two operations
+    bulk.get(f"{sid}/d", str(tmp_path / "two"), recursive=True)
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [f"{i}.txt" for i in range(6)]
+    bulk.rm(f"{sid}/d/*.txt")
+    assert bulk.ls(f"{sid}/d") == []
 
 
 # ---------------------------------------------------------------------------- errors at the edge

@@ -24,6 +24,7 @@ from aether_data.client import AetherClient
 from aether_data.errors import AetherError, Invalid
 from aether_data.fs._errors import os_error, translated
 from aether_data.fs._file import AetherBufferedFile
+from aether_data.fs._listings import Listings
 from aether_data.wire import CREATE_ONLY, Entry, Session, WorkspaceAPI
 
 __all__ = ["AetherFileSystem"]
@@ -84,6 +85,7 @@ class AetherFileSystem(AbstractFileSystem):
             api, owned = _connect(server, token)
             weakref.finalize(self, owned.close)
         self.api = api
+        self._listings = Listings()
 
     # ------------------------------------------------------------------ paths
     @classmethod
@@ -122,21 +124,66 @@ class AetherFileSystem(AbstractFileSystem):
 
     def _listdir(self, path: str, session: str, inner: str) -> list[dict[str, Any]]:
         prefix = f"{session}/{inner}" if inner else session
+        remembered = self._listings.listing(prefix)
+        if remembered is not None:
+            return remembered
         try:
             entries = self.api.listdir(session, inner)
         except Invalid:
             return [self.info(path)]  # not a folder: fsspec lists a file as itself
         except AetherError as exc:
             raise os_error(exc, path) from exc
-        return [_info(posixpath.join(prefix, e.name), e) for e in entries]
+        infos = [_info(posixpath.join(prefix, e.name), e) for e in entries]
+        self._listings.remember(prefix, infos)
+        return infos
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         session, inner = self.split_path(path)
         if not session:
             return _folder("")
+        name = f"{session}/{inner}" if inner else session
+        remembered = self._listings.info(name)
+        if remembered == {}:
+            raise FileNotFoundError(errno.ENOENT, "no such file or folder", path)
+        if remembered is not None:
+            return remembered
         with translated(path):
             entry = self.api.stat(session, inner)
-        return _info(f"{session}/{inner}" if inner else session, entry)
+        info = _info(name, entry)
+        self._listings.remember_entry(info)
+        return info
+
+    def _known_folder(self, path: str) -> bool:
+        """Whether a listing of this operation shows ``path`` as a folder (no call made)."""
+        remembered = self._listings.info(self._strip_protocol(path))
+        return bool(remembered) and remembered["type"] == "directory"  # type: ignore[index]
+
+    def invalidate_cache(self, path: str | None = None) -> None:
+        """Forget remembered listings that a change at ``path`` makes stale."""
+        self._listings.forget(None if path is None else self._strip_protocol(path))
+        super().invalidate_cache(path)
+
+    # fsspec's bulk operations list folders, then ask about each path found: within one of
+    # them, answer from those listings (see _listings.py).
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        with self._listings.during_operation():
+            return super().get(*args, **kwargs)
+
+    def put(self, *args: Any, **kwargs: Any) -> Any:
+        with self._listings.during_operation():
+            return super().put(*args, **kwargs)
+
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        with self._listings.during_operation():
+            return super().copy(*args, **kwargs)
+
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        with self._listings.during_operation():
+            return super().find(*args, **kwargs)
+
+    def expand_path(self, *args: Any, **kwargs: Any) -> Any:
+        with self._listings.during_operation():
+            return super().expand_path(*args, **kwargs)
 
     def checksum(self, path: str) -> str:  # type: ignore[override]
         """The content id (SHA-256 hex) of a file: equal ids mean equal bytes."""
@@ -211,6 +258,9 @@ class AetherFileSystem(AbstractFileSystem):
         if outfile is not None:
             self._download(rpath, outfile)
             return
+        if self._known_folder(rpath):
+            os.makedirs(lpath, exist_ok=True)
+            return
         target = _LocalTarget(os.fspath(lpath))
         try:
             entry = self._download(rpath, target)  # type: ignore[arg-type]
@@ -252,10 +302,14 @@ class AetherFileSystem(AbstractFileSystem):
 
     def _write(self, path: str, data: bytes | BinaryIO, *, expected: str | None) -> Entry:
         session, inner = self.split_path(path)
+        self.invalidate_cache(path)
         with translated(path, conflict=errno.EISDIR):
             return self.api.write(session, inner, data, expected=expected)
 
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
+        if self._known_folder(path1):
+            self.makedirs(path2, exist_ok=True)
+            return
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
             try:
                 self._download(path1, spool)
@@ -292,6 +346,8 @@ class AetherFileSystem(AbstractFileSystem):
             return False
         if path2.endswith("/") or self.isdir(path2):
             destination = posixpath.join(destination, posixpath.basename(source))
+        self.invalidate_cache(path1)
+        self.invalidate_cache(f"{session}/{destination}")
         with translated(path1):
             self.api.rename(session, source, destination, overwrite=True)
         return True
@@ -313,18 +369,21 @@ class AetherFileSystem(AbstractFileSystem):
             if not exist_ok:
                 raise FileExistsError(errno.EEXIST, "the session exists", path)
             return
+        self.invalidate_cache(path)
         with translated(path):
             self.api.mkdir(session, inner, exist_ok=exist_ok)
 
     def rmdir(self, path: str) -> None:
         session, inner = self.split_path(path)
         _refuse_root(path, inner)
+        self.invalidate_cache(path)
         with translated(path, conflict=errno.ENOTEMPTY, invalid=errno.ENOTDIR):
             self.api.rmdir(session, inner)
 
     def rm_file(self, path: str) -> None:
         session, inner = self.split_path(path)
         _refuse_root(path, inner)
+        self.invalidate_cache(path)
         with translated(path, conflict=errno.ENOTEMPTY):
             self.api.delete(session, inner)
 
@@ -334,10 +393,12 @@ class AetherFileSystem(AbstractFileSystem):
         if isinstance(path, str) and recursive and maxdepth is None and not _GLOB_MAGIC & set(path):
             session, inner = self.split_path(path)
             _refuse_root(path, inner)
+            self.invalidate_cache(path)
             with translated(path):
                 self.api.delete(session, inner, recursive=True)
             return
-        super().rm(path, recursive=recursive, maxdepth=maxdepth)
+        with self._listings.during_operation():
+            super().rm(path, recursive=recursive, maxdepth=maxdepth)
 
 
 class _LocalTarget:
