@@ -31,8 +31,9 @@ ALLOWED: dict[str, set[str]] = {
     | {"service", "settings", "wire", "objects"}
     | (DOMAIN - {"storage", "catalog"}),
     "client": VOCABULARY | {"wire", "objects"},
+    # the CLI also starts the HTTP service (`aether serve` runs the api layer's app)
     "cli": VOCABULARY
-    | {"settings", "service", "client", "wire", "objects", "storage", "workspace"},
+    | {"settings", "service", "client", "wire", "objects", "storage", "workspace", "api"},
     # surfaces open the embedded workspace (settings -> service) when no server is named
     "fs": VOCABULARY | {"client", "wire", "workspace", "settings", "service"},
     "mount": VOCABULARY | {"client", "wire", "workspace", "settings", "service"},
