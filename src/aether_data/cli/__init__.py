@@ -1,9 +1,29 @@
 """The ``aether`` command line."""
 
-from aether_data.cli import maintenance, plumbing, review, sessions
+from aether_data.cli import (
+    files,
+    maintenance,
+    plumbing,
+    review,
+    serve,
+    sessions,
+    sources,
+    tokens,
+)
 from aether_data.cli._app import cli
 
-__all__ = ["cli", "main", "maintenance", "plumbing", "review", "sessions"]
+__all__ = [
+    "cli",
+    "files",
+    "main",
+    "maintenance",
+    "plumbing",
+    "review",
+    "serve",
+    "sessions",
+    "sources",
+    "tokens",
+]
 
 
 def main() -> None:

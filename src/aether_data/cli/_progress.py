@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
 
-__all__ = ["byte_progress", "counter"]
+__all__ = ["byte_progress", "counter", "spinner"]
 
 
 def _quiet(as_json: bool) -> bool:
@@ -39,3 +39,14 @@ def byte_progress(
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task(label, total=total)
         yield lambda n: progress.advance(task, n)
+
+
+@contextmanager
+def spinner(label: str, as_json: bool = False) -> Iterator[None]:
+    """A spinner line while waiting for work done elsewhere."""
+    if _quiet(as_json):
+        yield
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as progress:
+        progress.add_task(label, total=None)
+        yield

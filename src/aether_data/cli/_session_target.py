@@ -1,20 +1,19 @@
-"""Parsing ``aether://SESSION/path`` arguments and building the workspace objects for a verb."""
+"""``aether://SESSION/path`` arguments, and the local fast paths of embedded mode: importing
+an origin straight into the object store and exporting a tree to a folder or a URL."""
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from aether_data.cli._progress import byte_progress
-from aether_data.errors import Conflict, Invalid, NotFound
+from aether_data.errors import Invalid, NotFound
 from aether_data.ids import ObjectId, SessionId
 from aether_data.service import Services
-from aether_data.storage import ObjectStore
 from aether_data.workspace import ingest_directory
-from aether_data.workspace.export import export_folder, export_tar, export_url, export_zip
+from aether_data.workspace.export import export_folder, export_url
 from aether_data.workspace.importers import (
     ImportResult,
     import_archive,
@@ -22,11 +21,9 @@ from aether_data.workspace.importers import (
     import_git,
     import_url,
 )
-from aether_data.workspace.sessions import Sessions
-from aether_data.workspace.sources import Sources
 from aether_data.workspace.templates import materialize_template
 
-__all__ = ["SCHEME", "Target", "export_to", "parse_target", "tree_from", "workspace"]
+__all__ = ["SCHEME", "Target", "export_local", "is_url", "parse_target", "tree_from"]
 
 SCHEME = "aether://"
 
@@ -51,9 +48,9 @@ def parse_target(text: str, *, allow_root: bool = True) -> Target:
     return Target(SessionId(session), path)
 
 
-def workspace(services: Services) -> tuple[Sessions, Sources]:
-    """The sessions and sources of the configured backends."""
-    return Sessions(services.store, services.catalog), Sources(services.store, services.catalog)
+def is_url(origin: str) -> bool:
+    """Whether ``origin`` is a URL or ``git+...`` rather than a local folder or archive."""
+    return origin.startswith("git+") or "://" in origin
 
 
 def tree_from(
@@ -96,49 +93,14 @@ def _import(services: Services, origin: str, git_ref: str, advance) -> ImportRes
     raise NotFound(f"{origin!r} is not a folder, an archive, a URL or git+REPOSITORY")
 
 
-def export_to(
+def export_local(
     services: Services,
     tree: ObjectId,
     destination: str,
-    fmt: str | None,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Write ``tree`` to a folder, an archive file, stdout (``-``) or a URL."""
-    fmt = fmt or _format_of(destination)
-    store = services.store
-    if destination == "-":
-        export_tar(store, tree, sys.stdout.buffer, "gz" if fmt == "tar.gz" else None)
-    elif "://" in destination:
-        export_url(store, tree, destination, progress=progress)
-    elif fmt == "folder":
-        export_folder(store, tree, Path(destination), progress=progress)
+    """Write ``tree`` from the local store to a new folder or under a URL."""
+    if is_url(destination):
+        export_url(services.store, tree, destination, progress=progress)
     else:
-        _export_file(store, tree, Path(destination), fmt)
-
-
-def _export_file(store: ObjectStore, tree: ObjectId, path: Path, fmt: str) -> None:
-    if path.exists():
-        raise Conflict(f"{path} already exists; choose a new file name")
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with partial.open("wb") as out:
-            if fmt == "zip":
-                export_zip(store, tree, out)
-            else:
-                export_tar(store, tree, out, "gz" if fmt == "tar.gz" else None)
-        partial.rename(path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
-def _format_of(destination: str) -> str:
-    for suffix, fmt in (
-        (".tar.gz", "tar.gz"),
-        (".tgz", "tar.gz"),
-        (".tar", "tar"),
-        (".zip", "zip"),
-    ):
-        if destination.endswith(suffix):
-            return fmt
-    return "tar" if destination == "-" else "folder"
+        export_folder(services.store, tree, Path(destination), progress=progress)

@@ -1,0 +1,111 @@
+"""File verbs on ``aether://SESSION/path``: cat, ls, rm, mv, cp."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from aether_data.cli._app import cli, emit, json_option, pass_api
+from aether_data.cli._session_target import SCHEME, Target, parse_target
+from aether_data.cli._transfer import download_to
+from aether_data.errors import Invalid
+from aether_data.wire import Entry, WorkspaceAPI
+
+__all__ = ["cat_command", "cp_command", "ls_command", "mv_command", "rm_command"]
+
+_SPOOL = 64 << 20  # a copy between sessions stays in memory up to this size
+
+
+@cli.command("cat")
+@click.argument("target")
+@pass_api
+def cat_command(api: WorkspaceAPI, target: str) -> None:
+    """Print a session file: aether://SESSION/path."""
+    where = parse_target(target, allow_root=False)
+    api.download(where.session, where.path, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
+
+
+@cli.command("ls")
+@click.argument("target")
+@json_option
+@pass_api
+def ls_command(api: WorkspaceAPI, target: str, as_json: bool) -> None:
+    """List a folder of a session: aether://SESSION[/path]."""
+    where = parse_target(target)
+    rows = api.listdir(where.session, where.path)
+    emit(
+        as_json,
+        [{"name": e.name, "kind": e.kind, "size": e.size, "id": e.id} for e in rows],
+        "\n".join(
+            f"{e.kind:4} {e.size:>12}  {e.name}{'/' if e.kind == 'dir' else ''}" for e in rows
+        ),
+    )
+
+
+@cli.command("rm")
+@click.argument("target")
+@click.option("-r", "--recursive", is_flag=True)
+@json_option
+@pass_api
+def rm_command(api: WorkspaceAPI, target: str, recursive: bool, as_json: bool) -> None:
+    """Delete a session file or folder: aether://SESSION/path."""
+    where = parse_target(target, allow_root=False)
+    api.delete(where.session, where.path, recursive=recursive)
+    if as_json:
+        emit(True, {"deleted": target}, "")
+
+
+@cli.command("mv")
+@click.argument("source")
+@click.argument("destination")
+@json_option
+@pass_api
+def mv_command(api: WorkspaceAPI, source: str, destination: str, as_json: bool) -> None:
+    """Move within a session: aether://SESSION/a aether://SESSION/b."""
+    src, dst = parse_target(source, allow_root=False), parse_target(destination, allow_root=False)
+    if src.session != dst.session:
+        raise Invalid("mv moves within one session; use cp between sessions")
+    api.rename(src.session, src.path, dst.path)
+    if as_json:
+        emit(True, {"moved": source, "to": destination}, "")
+
+
+@cli.command("cp")
+@click.argument("source")
+@click.argument("destination")
+@json_option
+@pass_api
+def cp_command(api: WorkspaceAPI, source: str, destination: str, as_json: bool) -> None:
+    """Copy a file: local -> aether://SESSION/path, aether://... -> local, or between sessions."""
+    src_remote, dst_remote = source.startswith(SCHEME), destination.startswith(SCHEME)
+    if not dst_remote:
+        _copy_out(api, source, Path(destination), src_remote)
+        return
+    dst = parse_target(destination, allow_root=False)
+    entry = _copy_between(api, parse_target(source, allow_root=False), dst) if src_remote else None
+    if entry is None:
+        with Path(source).open("rb") as reader:
+            entry = api.write(dst.session, dst.path, reader)
+    if as_json:
+        data = {"copied": source, "to": destination, "id": entry.id, "size": entry.size}
+        emit(True, data, "")
+
+
+def _copy_out(api: WorkspaceAPI, source: str, destination: Path, src_remote: bool) -> None:
+    if not src_remote:
+        shutil.copyfile(source, destination)
+        return
+    src = parse_target(source, allow_root=False)
+    download_to(api, src.session, src.path, destination)
+
+
+def _copy_between(api: WorkspaceAPI, src: Target, dst: Target) -> Entry:
+    with tempfile.SpooledTemporaryFile(_SPOOL) as spool:
+        api.download(src.session, src.path, spool)
+        spool.seek(0)
+        return api.write(dst.session, dst.path, spool)
