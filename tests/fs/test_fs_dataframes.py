@@ -51,6 +51,9 @@ def test_duckdb_reads_and_writes(afs: AetherFileSystem, sid: str, frame) -> None
         assert con.execute(query).fetchall() == [(8.0,)]
         rows = con.execute(f"SELECT name FROM read_csv('aether://{sid}/d/extra.csv')").fetchall()
         assert rows == [("d",)]
+        frame.to_parquet(f"aether://{sid}/d/more.parquet", storage_options={"api": afs.api})
+        glob = f"SELECT count(*) FROM read_parquet('aether://{sid}/d/*.parquet')"
+        assert con.execute(glob).fetchall() == [(6,)]
         con.sql(f"COPY (SELECT 42 AS answer) TO 'aether://{sid}/d/answer.parquet' (FORMAT parquet)")
     finally:
         con.close()

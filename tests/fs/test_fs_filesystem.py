@@ -16,6 +16,7 @@ import fsspec
 import pytest
 from _aether_fs import open_api
 
+from aether_data.client import AetherClient
 from aether_data.errors import (
     Conflict,
     Corrupt,
@@ -392,6 +393,7 @@ def test_error_mapping(error: Exception, kind: type, code: int) -> None:
 # ---------------------------------------------------------------------------- construction
 def test_embedded_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AETHER_HOME", str(tmp_path / "env-home"))
+    monkeypatch.setenv("AETHER_CONFIG", str(tmp_path / "none.toml"))
     for name in ("AETHER_CATALOG_URL", "AETHER_STORE_URL", "AETHER_SERVER", "AETHER_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     fs = AetherFileSystem(skip_instance_cache=True)
@@ -399,6 +401,21 @@ def test_embedded_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monke
     fs.pipe(f"{sid}/e.txt", b"embedded")
     assert fs.cat(f"aether://{sid}/e.txt") == b"embedded"
     assert (tmp_path / "env-home" / "catalog.db").exists()
+
+
+def test_a_server_from_the_environment(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = request.getfixturevalue("fs_server")
+    monkeypatch.setenv("AETHER_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("AETHER_SERVER", server.url)
+    monkeypatch.setenv("AETHER_TOKEN", server.token)
+    fs = AetherFileSystem(skip_instance_cache=True)
+    assert isinstance(fs.api, AetherClient)
+    assert fs.api.whoami().tenant == "default"
+    monkeypatch.delenv("AETHER_SERVER")
+    by_url = AetherFileSystem(server=server.url, skip_instance_cache=True)  # token from env
+    assert by_url.api.whoami().tenant == "default"  # type: ignore[attr-defined]
 
 
 def test_a_server_by_url_and_pickling(request: pytest.FixtureRequest) -> None:

@@ -34,19 +34,21 @@ _GLOB_MAGIC = frozenset("*?[")
 
 
 def _connect(server: str | None, token: str | None) -> tuple[WorkspaceAPI, Any]:
-    """The API to use and what to close with the filesystem (a client or the services)."""
-    if server is not None:
-        client = AetherClient(server, token)
-        return client, client
+    """The API to use and what to close with the filesystem (a client or the services).
+
+    Unset, the server and the token come from the settings (``AETHER_SERVER``,
+    ``AETHER_TOKEN`` or the config file); without a server, the embedded workspace.
+    """
     # Deferred: opening the embedded workspace pulls in the whole service layer.
-    from aether_data.service import open_services  # noqa: PLC0415
     from aether_data.settings import Settings  # noqa: PLC0415
 
     settings = Settings.from_env()
-    remote = getattr(settings, "server", None)
-    if remote:
-        client = AetherClient(remote, token or getattr(settings, "token", None))
+    server = server or settings.server
+    if server:
+        client = AetherClient(server, token or settings.token)
         return client, client
+    from aether_data.service import open_services  # noqa: PLC0415
+
     services = open_services(settings)
     return services.workspace(), services
 
@@ -60,8 +62,10 @@ class AetherFileSystem(AbstractFileSystem):
         token: Bearer token for ``server``.
         **storage_options: Passed on to ``AbstractFileSystem``.
 
-    With neither ``api`` nor ``server`` the filesystem opens the workspace named by the
-    environment (``aether_data.settings.Settings.from_env``: ``AETHER_HOME`` and friends).
+    Without ``api``, the server and token not given come from the settings
+    (``aether_data.settings.Settings.from_env``: ``AETHER_SERVER``, ``AETHER_TOKEN`` or the
+    config file); with no server at all the filesystem opens the embedded workspace of
+    ``AETHER_HOME``.
 
     Listings carry ``name``, ``size``, ``type`` (``file``, ``directory`` or ``link``), the
     entry ``kind`` and the content ``id`` (the file's SHA-256, also ``checksum`` and
