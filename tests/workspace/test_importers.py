@@ -445,8 +445,13 @@ def test_import_url_memory_archive(store: ObjectStore, memory_root: str) -> None
     fs.pipe(f"{memory_root}/notes.txt", b"plain text, not an archive")
     result = import_url(store, f"memory://{memory_root}/x.tgz")
     assert flatten(store, result.tree_id) == {"a/": ("dir",), "a/b": (EntryKind.FILE, b"b")}
-    with pytest.raises(Invalid, match="not a tar or zip"):
-        import_url(store, f"memory://{memory_root}/notes.txt")
+    single = import_url(store, f"memory://{memory_root}/notes.txt")
+    assert flatten(store, single.tree_id) == {
+        "notes.txt": (EntryKind.FILE, b"plain text, not an archive")
+    }
+    fs.pipe(f"{memory_root}/fake.zip", b"PK but not really")
+    with pytest.raises(Invalid, match="zip"):
+        import_url(store, f"memory://{memory_root}/fake.zip")
 
 
 def test_import_url_refuses_unsafe_names(store: ObjectStore, memory_root: str) -> None:

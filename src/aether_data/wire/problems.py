@@ -78,16 +78,21 @@ def problem_from_error(error: AetherError, *, instance: str | None = None) -> Pr
 
 
 def error_from_problem(problem: Problem) -> AetherError:
-    """The exception a problem document stands for (by ``type``, else by ``status``)."""
+    """The exception a problem document stands for: by ``type``; else by ``status`` for the
+    client-error families; else ``Unavailable`` for a gateway or overload answer and a plain
+    ``AetherError`` for any other server failure (never ``Corrupt`` by status alone)."""
     for cls, _status, code, _ in _FAMILIES:
         if problem.type == _TYPE_PREFIX + code:
             return _build(cls, problem)
-    for cls, status, _code, _ in _FAMILIES:
-        if problem.status == status:
-            return _build(cls, problem)
-    if problem.status >= 500:
-        return Unavailable(f"server error {problem.status}: {problem.detail or problem.title}")
-    return Invalid(f"HTTP {problem.status}: {problem.detail or problem.title}")
+    detail = problem.detail or problem.title
+    if problem.status < 500:
+        for cls, status, _code, _ in _FAMILIES:
+            if problem.status == status:
+                return _build(cls, problem)
+        return Invalid(f"HTTP {problem.status}: {detail}")
+    if problem.status in (502, 503, 504):
+        return Unavailable(f"server unavailable ({problem.status}): {detail}")
+    return AetherError(f"server error {problem.status}: {detail}")
 
 
 def _family(error: AetherError) -> tuple[type[AetherError], int, str, str]:

@@ -43,6 +43,7 @@ from aether_data.workspace.ingest import ingest_directory
 from aether_data.workspace.paths import MAX_PATH_BYTES, normalize_path
 
 __all__ = [
+    "ARCHIVE_SUFFIXES",
     "MAX_MEMBERS",
     "ImportResult",
     "import_archive",
@@ -54,6 +55,19 @@ __all__ = [
 Progress = Callable[[int], None]
 
 MAX_MEMBERS = 1_000_000
+ARCHIVE_SUFFIXES = (
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz2",
+    ".tar.xz",
+    ".txz",
+    ".tar.zst",
+    ".tzst",
+    ".zip",
+)
+"""Names of single files that an import unpacks instead of storing as one file."""
 """Archives (and URL folders) with more entries than this are refused."""
 
 _MAX_LINK_HOPS = 40  # as Linux's ELOOP limit
@@ -180,11 +194,18 @@ def _read_archive(
         return builder, "zip"
     if _read_tar(builder, stream, compressed=False):
         return builder, "tar"
-    if _seekable(stream) and zipfile.is_zipfile(stream):  # a zip behind a prefix (self-extracting)
+    if _seekable(stream) and _is_zip(stream):  # a zip behind a prefix (self-extracting)
         stream.seek(0)
         _read_zip(builder, stream)
         return builder, "zip"
     raise Invalid("not a tar or zip archive")
+
+
+def _is_zip(stream: BinaryIO) -> bool:
+    try:
+        return zipfile.is_zipfile(stream)
+    except (OSError, ValueError):  # some remote files refuse a seek before their start
+        return False
 
 
 def _decompressed(stream: BinaryIO, compression: str) -> IO[bytes]:
@@ -432,7 +453,9 @@ def import_url(
 ) -> ImportResult:
     """Store what an fsspec URL names (file://, s3://, http(s)://, memory://, ...) as a tree.
 
-    A single file must be a tar or zip archive and is imported as one (``import_archive``).
+    A single file named like an archive (``ARCHIVE_SUFFIXES``: .tar, .tar.gz, .tgz, .zip, ...)
+    is unpacked as one (``import_archive``); any other single file (a dataset: ``orders.csv``,
+    ``x.parquet``) becomes a tree holding that one file under its name.
     A folder is walked with fsspec and every file streamed into the store, with the same name
     checks; a local folder (file://) goes through ``import_folder``, which keeps links and
     executable bits. Elsewhere a file is executable only if the filesystem reports a mode.
@@ -441,19 +464,37 @@ def import_url(
     Raises:
         NotFound: nothing at ``url``.
         MissingExtra: s3:// without s3fs installed.
-        Invalid: an unsupported URL, a file that is not an archive, or an unsafe entry.
+        Invalid: an unsupported URL, a damaged archive, or an unsafe entry.
     """
     fs, root = _filesystem(url, storage_options)
     provenance = {"url": _without_password(url)}
     if _url_type(fs, root, url) == "file":
         with _guard_missing(url), fs.open(root, "rb") as stream:
-            builder, _ = _read_archive(store, stream, progress)
+            builder = _read_single(store, _file_name(root), stream, progress)
         return _finish(store, builder, provenance)
     if _is_local(fs):
         return replace(import_folder(store, root, progress), provenance=provenance)
     builder = _TreeBuilder(store, "URL", progress)
     _walk_url(builder, fs, root)
     return _finish(store, builder, provenance)
+
+
+def _read_single(
+    store: ObjectStore, name: str, stream: BinaryIO, progress: Progress | None
+) -> _TreeBuilder:
+    """An archive (by its name) is unpacked; any other file is the one file of the tree."""
+    if name.lower().endswith(ARCHIVE_SUFFIXES):
+        return _read_archive(store, stream, progress)[0]
+    builder = _TreeBuilder(store, "URL", progress)
+    builder.add_stream(_entry_path("URL", name, root_ok=False), EntryKind.FILE, stream)
+    return builder
+
+
+def _file_name(root: str) -> str:
+    name = root.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+    if not name:
+        raise Invalid(f"cannot name the file at {root!r}")
+    return name
 
 
 def _url_type(fs: Any, root: str, url: str) -> str:
