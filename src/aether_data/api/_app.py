@@ -8,7 +8,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from aether_data.api._auth import authorize, provide_services, provide_workspace
+from aether_data.api._auth import TokenCache, authorize, provide_services, provide_workspace
 from aether_data.api._files import FilesController
 from aether_data.api._metrics import Metrics, metrics_middleware
 from aether_data.api._problems import EXCEPTION_HANDLERS
@@ -41,7 +41,9 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
+def create_app(
+    settings: Settings, *, services: Services | None = None, token_cache_seconds: float = 2.0
+) -> Litestar:
     """The HTTP API of ``settings``' store and catalog.
 
     Args:
@@ -50,6 +52,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
             uploaded file or archive (larger requests get 413).
         services: Open services to serve (the caller closes them); None opens them from
             ``settings`` and closes them when the app shuts down.
+        token_cache_seconds: How long a verified token is trusted without asking the catalog
+            again (0: always ask). Revoking through this app takes effect at once; revoking
+            elsewhere (the CLI, another replica) within this time.
     """
     owned = services is None
     services = open_services(settings) if services is None else services
@@ -75,5 +80,6 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         debug=False,
     )
     app.state.services, app.state.metrics = services, Metrics()
+    app.state.token_cache = TokenCache(token_cache_seconds)
     app.state.upload_limit = settings.max_upload_bytes
     return app

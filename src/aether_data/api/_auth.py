@@ -3,12 +3,18 @@ parameters are read, and leaves the caller on the request for the handlers."""
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import anyio.to_thread
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import SkipValidation
 
 from aether_data.api._routes import PUBLIC, WHOEVER
 from aether_data.errors import Forbidden, Unauthorized
@@ -18,6 +24,7 @@ from aether_data.wire import WorkspaceAPI
 __all__ = [
     "Caller",
     "ServicesDep",
+    "TokenCache",
     "WorkspaceDep",
     "authorize",
     "caller_of",
@@ -25,9 +32,11 @@ __all__ = [
     "provide_workspace",
 ]
 
-WorkspaceDep = NamedDependency[WorkspaceAPI]
+# Not validated: an isinstance check against the runtime-checkable protocol costs more than the
+# rest of a small request's routing.
+WorkspaceDep = NamedDependency[SkipValidation[WorkspaceAPI]]
 """A handler parameter ``ws: WorkspaceDep`` receives the caller's tenant's workspace."""
-ServicesDep = NamedDependency[Services]
+ServicesDep = NamedDependency[SkipValidation[Services]]
 """A handler parameter ``services: ServicesDep`` receives the app's services."""
 
 
@@ -42,6 +51,49 @@ class Caller:
     def may(self, scope: str) -> bool:
         """Whether the token grants ``scope`` (``admin`` grants every scope)."""
         return scope == WHOEVER or scope in self.scopes or Scope.ADMIN in self.scopes
+
+
+class TokenCache:
+    """Tokens verified in the last ``seconds``, trusted again without asking the catalog.
+
+    A revocation through this server clears the cache at once; one made elsewhere (another
+    replica, the CLI) takes effect here within ``seconds``. An expiry time is always honoured.
+    ``seconds=0`` turns the cache off. Keys are SHA-256 digests, never the secrets themselves.
+    """
+
+    def __init__(self, seconds: float, size: int = 4096) -> None:
+        self.seconds = seconds
+        self._size = size
+        self._known: OrderedDict[bytes, tuple[Caller, datetime | None, float]] = OrderedDict()
+
+    def get(self, secret: str) -> Caller | None:
+        """The caller of a recently verified, still unexpired ``secret``."""
+        found = self._known.get(_digest(secret))
+        if found is None:
+            return None
+        caller, expires_at, checked = found
+        if time.monotonic() - checked > self.seconds or (
+            expires_at is not None and datetime.now(UTC) >= expires_at
+        ):
+            self._known.pop(_digest(secret), None)
+            return None
+        return caller
+
+    def put(self, secret: str, caller: Caller, expires_at: datetime | None) -> None:
+        """Remember a verification."""
+        if self.seconds <= 0:
+            return
+        self._known[_digest(secret)] = (caller, expires_at, time.monotonic())
+        while len(self._known) > self._size:
+            self._known.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every token (after a revocation)."""
+        self._known.clear()
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
 
 
 def _secret(connection: ASGIConnection) -> str:
@@ -59,12 +111,21 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
     scope = handler.opt.get("scope", PUBLIC)
     if scope == PUBLIC:
         return
-    services: Services = connection.app.state.services
-    record = await anyio.to_thread.run_sync(services.tokens.verify, _secret(connection))
-    caller = Caller(token=record.id, tenant=record.tenant, scopes=frozenset(record.scopes))
+    caller = await _identify(connection, _secret(connection))
     if not caller.may(scope):
         raise Forbidden(f"token {caller.token} lacks the scope {scope!r} this operation needs")
     connection.state.caller = caller
+
+
+async def _identify(connection: ASGIConnection, secret: str) -> Caller:
+    cache: TokenCache = connection.app.state.token_cache
+    if (caller := cache.get(secret)) is not None:
+        return caller
+    services: Services = connection.app.state.services
+    record: Any = await anyio.to_thread.run_sync(services.tokens.verify, secret)
+    caller = Caller(token=record.id, tenant=record.tenant, scopes=frozenset(record.scopes))
+    cache.put(secret, caller, record.expires_at)
+    return caller
 
 
 def caller_of(connection: ASGIConnection) -> Caller:

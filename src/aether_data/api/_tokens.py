@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import Controller, Request
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -76,5 +77,10 @@ class TokensController(Controller):
     @operation(
         "DELETE", "/tokens/{token_id:str}", scope=_ADMIN, summary="Revoke a token", status_code=204
     )
-    def revoke_token(self, services: ServicesDep, token_id: FromPath[str]) -> None:
-        services.tokens.revoke(token_id)
+    async def revoke_token(
+        self, request: AnyRequest, services: ServicesDep, token_id: FromPath[str]
+    ) -> None:
+        """The token stops working at once on this server (see ``create_app``'s
+        ``token_cache_seconds`` for other replicas)."""
+        await anyio.to_thread.run_sync(services.tokens.revoke, token_id)
+        request.app.state.token_cache.clear()  # on the event loop, like every cache access
