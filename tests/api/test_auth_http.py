@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -249,3 +250,18 @@ def test_public_routes_need_no_token(server: LiveServer, tmp_path: Path) -> None
     assert httpx.get(server.url + "/metrics").status_code == 200
     assert httpx.get(server.url + "/schema/openapi.json").status_code == 200
     assert httpx.get(server.url + "/schema").status_code == 200
+
+
+def test_revocation_elsewhere_takes_effect_within_the_cache_time(
+    server: LiveServer, client_for
+) -> None:
+    secret = server.issue(["session.read"])
+    user = client_for(secret)
+    assert user.get("/v1/whoami").status_code == 200  # now cached
+    token_id = secret.split("_")[1]
+    server.services.tokens.revoke(token_id)  # as the CLI would: not through this server
+    deadline = time.monotonic() + 5
+    while user.get("/v1/whoami").status_code == 200:
+        assert time.monotonic() < deadline, "a revoked token still works after 5 s"
+        time.sleep(0.1)
+    assert_problem(user.get("/v1/whoami"), 401)
