@@ -289,7 +289,7 @@ class EmbeddedWorkspace:
         limit: int = 1000,
     ) -> Page[ManifestItem]:
         page = self._sessions.manifest(
-            self._sid(session_id), prefix=prefix, cursor=cursor, limit=limit
+            self._session(session_id), prefix=prefix, cursor=cursor, limit=limit
         )
         return _converted(page, to.manifest_item)
 
@@ -318,21 +318,21 @@ class EmbeddedWorkspace:
 
     # ----------------------------------------------------------------- files
     def stat(self, session_id: str, path: str) -> Entry:
-        item = self._sessions.stat(self._sid(session_id), path)
+        item = self._sessions.stat(self._session(session_id), path)
         return to.entry(item, name=item.name if path.strip("/") else "")
 
     def listdir(self, session_id: str, path: str = "") -> list[Entry]:
-        return [to.entry(e) for e in self._sessions.listdir(self._sid(session_id), path)]
+        return [to.entry(e) for e in self._sessions.listdir(self._session(session_id), path)]
 
     def read(self, session_id: str, path: str, start: int = 0, length: int = -1) -> bytes:
         if start < 0:
             raise Invalid("start must not be negative")
-        return self._sessions.read(self._sid(session_id), path, start, length)
+        return self._sessions.read(self._session(session_id), path, start, length)
 
     def open_reader(self, session_id: str, path: str) -> tuple[Entry, BlobReader]:
         """The entry at ``path`` and a seekable reader over its bytes (close it when done).
         Not part of ``WorkspaceAPI``: the HTTP service streams files with it."""
-        sid = self._sid(session_id)
+        sid = self._session(session_id)
         item = self._sessions.stat(sid, path)
         if item.kind is EntryKind.DIR:
             raise Invalid(f"{path!r} is a folder, not a file")
@@ -354,7 +354,7 @@ class EmbeddedWorkspace:
         executable: bool = False,
     ) -> Entry:
         item = self._sessions.write(
-            self._sid(session_id), path, data, expected=expected, executable=executable
+            self._session(session_id), path, data, expected=expected, executable=executable
         )
         return to.entry(item)
 
@@ -366,13 +366,15 @@ class EmbeddedWorkspace:
         expected: str | None = None,
         recursive: bool = False,
     ) -> None:
-        self._sessions.delete(self._sid(session_id), path, expected=expected, recursive=recursive)
+        self._sessions.delete(
+            self._session(session_id), path, expected=expected, recursive=recursive
+        )
 
     def mkdir(self, session_id: str, path: str, *, exist_ok: bool = False) -> None:
-        self._sessions.mkdir(self._sid(session_id), path, exist_ok=exist_ok)
+        self._sessions.mkdir(self._session(session_id), path, exist_ok=exist_ok)
 
     def rmdir(self, session_id: str, path: str) -> None:
-        self._sessions.rmdir(self._sid(session_id), path)
+        self._sessions.rmdir(self._session(session_id), path)
 
     def rename(
         self,
@@ -384,15 +386,15 @@ class EmbeddedWorkspace:
         expected: str | None = None,
     ) -> None:
         self._sessions.rename(
-            self._sid(session_id), source, destination, overwrite=overwrite, expected=expected
+            self._session(session_id), source, destination, overwrite=overwrite, expected=expected
         )
 
     def symlink(self, session_id: str, path: str, target: str) -> Entry:
-        return to.entry(self._sessions.symlink(self._sid(session_id), path, target))
+        return to.entry(self._sessions.symlink(self._session(session_id), path, target))
 
     def batch(self, session_id: str, operations: Iterable[BatchOperation]) -> Session:
         steps = [_batch_step(op) for op in operations]
-        return to.session(self._sessions.batch(self._sid(session_id), steps))
+        return to.session(self._sessions.batch(self._session(session_id), steps))
 
     # ----------------------------------------------------------------- sources
     def create_source(self, name: str, *, description: str = "") -> Source:

@@ -41,6 +41,7 @@ __all__ = [
     "CREATE_ONLY",
     "ManifestEntry",
     "SessionRecord",
+    "SessionRef",
     "SessionStatus",
     "Sessions",
 ]
@@ -49,6 +50,9 @@ CREATE_ONLY = "create-only"
 """Pass as ``expected`` to refuse a write when the path already exists."""
 
 _WRITABLE = {SessionStatus.ACTIVE, SessionStatus.CONFLICT}
+
+SessionRef = SessionRecord | SessionId
+"""A session by id, or by a record just read (which saves reading it again)."""
 _MAX_ATTEMPTS = 100
 _OVERLAY_CACHE = 256
 
@@ -168,10 +172,14 @@ class Sessions:
         """Sessions, filtered by status, source or tag, paged by cursor."""
         return self.catalog.list_sessions(**filters)  # type: ignore[arg-type]
 
-    def view(self, session: SessionRecord | SessionId) -> SessionView:
-        """The session's tree at its current version."""
-        record = session if isinstance(session, SessionRecord) else self.get(session)
+    def view(self, session: SessionRef) -> SessionView:
+        """The session's tree at its current version (at ``session``'s, for a record)."""
+        record = self._record(session)
         return SessionView(self.store, record.base_tree, self._overlay(record))
+
+    def _record(self, session: SessionRef) -> SessionRecord:
+        """A record passed in saves a catalog read; the id is looked up."""
+        return session if isinstance(session, SessionRecord) else self.get(session)
 
     def _overlay(self, record: SessionRecord) -> OverlayIndex:
         key = (record.id, record.version)
@@ -186,31 +194,34 @@ class Sessions:
                 self._overlays.popitem(last=False)
         return index
 
-    def stat(self, session_id: SessionId, path: str) -> TreeEntry:
+    def stat(self, session: SessionRef, path: str) -> TreeEntry:
         """The entry at ``path``; ``NotFound`` if there is none."""
         canonical = normalize_path(path, allow_root=True)
-        entry = self.view(session_id).lookup(canonical)
+        record = self._record(session)
+        entry = self.view(record).lookup(canonical)
         if entry is None:
-            raise NotFound(f"{canonical!r} does not exist in session {session_id}")
+            raise NotFound(f"{canonical!r} does not exist in session {record.id}")
         return entry
 
-    def open(self, session_id: SessionId, path: str) -> BlobReader:
+    def open(self, session_id: SessionRef, path: str) -> BlobReader:
         """A seekable reader over a file; links are not followed (their target text is read)."""
         entry = self.stat(session_id, path)
         if entry.kind is EntryKind.DIR:
             raise Invalid(f"{path!r} is a folder, not a file")
         return self.store.open(entry.id)
 
-    def read(self, session_id: SessionId, path: str, start: int = 0, length: int = -1) -> bytes:
+    def read(self, session_id: SessionRef, path: str, start: int = 0, length: int = -1) -> bytes:
         """Bytes of a file, from ``start``, ``length`` of them (all when negative)."""
         with self.open(session_id, path) as reader:
             reader.seek(start)
             return reader.read(length)
 
-    def listdir(self, session_id: SessionId, path: str = "") -> list[TreeEntry]:
+    def listdir(self, session: SessionRef, path: str = "") -> list[TreeEntry]:
         """Entries of a folder; ``NotFound`` / ``Invalid`` if it is missing or not a folder."""
         canonical = normalize_path(path, allow_root=True)
-        view = self.view(session_id)
+        record = self._record(session)
+        session_id = record.id
+        view = self.view(record)
         entry = view.lookup(canonical)
         if entry is None:
             raise NotFound(f"{canonical!r} does not exist in session {session_id}")
@@ -220,7 +231,7 @@ class Sessions:
 
     def manifest(
         self,
-        session_id: SessionId,
+        session_id: SessionRef,
         *,
         prefix: str = "",
         cursor: str | None = None,
@@ -240,14 +251,17 @@ class Sessions:
             items.append(ManifestEntry(path, entry.kind, entry.size, entry.id))
         return Page(tuple(items), None)
 
-    def tree(self, session_id: SessionId) -> ObjectId:
+    def tree(self, session_id: SessionRef) -> ObjectId:
         """The session's current root tree, stored."""
         return self.view(session_id).materialize()
 
     # ----------------------------------------------------------------- changes
-    def _change(self, session_id: SessionId, plan: Callable[[_Draft], object]) -> SessionRecord:
-        for _ in range(_MAX_ATTEMPTS):
-            record = self._writable(session_id)
+    def _change(self, session: SessionRef, plan: Callable[[_Draft], object]) -> SessionRecord:
+        record = self._writable(session)
+        session_id = record.id
+        for attempt in range(_MAX_ATTEMPTS):
+            if attempt:
+                record = self._writable(session_id)
             draft = _Draft(self.view(record))
             plan(draft)
             if not draft.changes:
@@ -268,15 +282,15 @@ class Sessions:
         with self._lock:
             self._overlays[(record.id, record.version)] = OverlayIndex(merged)
 
-    def _writable(self, session_id: SessionId) -> SessionRecord:
-        record = self.get(session_id)
+    def _writable(self, session: SessionRef) -> SessionRecord:
+        record = self._record(session)
         if record.status not in _WRITABLE:
-            raise Forbidden(f"session {session_id} is {record.status.value} and cannot change")
+            raise Forbidden(f"session {record.id} is {record.status.value} and cannot change")
         return record
 
     def write(
         self,
-        session_id: SessionId,
+        session_id: SessionRef,
         path: str,
         data: bytes | BinaryIO,
         *,
@@ -288,7 +302,7 @@ class Sessions:
         ``expected`` is the content hash the path must have now, or ``CREATE_ONLY``.
         """
         canonical = normalize_path(path)
-        self._writable(session_id)
+        record = self._writable(session_id)
         stream = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
         info = self.store.put_stream(stream)  # content first: nothing names it until it is durable
         kind = EntryKind.EXEC if executable else EntryKind.FILE
@@ -300,10 +314,10 @@ class Sessions:
                 raise Conflict(f"{canonical!r} is a folder")
             draft.put(canonical, _entry_of(kind, info.id, info.size))
 
-        self._change(session_id, plan)
+        self._change(record, plan)
         return TreeEntry(split_path(canonical)[-1], kind, info.id, info.size)
 
-    def symlink(self, session_id: SessionId, path: str, target: str) -> TreeEntry:
+    def symlink(self, session_id: SessionRef, path: str, target: str) -> TreeEntry:
         """A symbolic link at ``path`` whose target must stay inside the session."""
         canonical = normalize_path(path)
         _check_link_target(canonical, target)
@@ -319,7 +333,7 @@ class Sessions:
 
     def delete(
         self,
-        session_id: SessionId,
+        session_id: SessionRef,
         path: str,
         *,
         expected: str | None = None,
@@ -338,7 +352,7 @@ class Sessions:
 
         self._change(session_id, plan)
 
-    def mkdir(self, session_id: SessionId, path: str, *, exist_ok: bool = False) -> None:
+    def mkdir(self, session_id: SessionRef, path: str, *, exist_ok: bool = False) -> None:
         """Create a folder (and its parents)."""
         canonical = normalize_path(path)
 
@@ -352,7 +366,7 @@ class Sessions:
 
         self._change(session_id, plan)
 
-    def rmdir(self, session_id: SessionId, path: str) -> None:
+    def rmdir(self, session_id: SessionRef, path: str) -> None:
         """Remove an empty folder."""
         canonical = normalize_path(path)
         entry = self.stat(session_id, canonical)
@@ -362,7 +376,7 @@ class Sessions:
 
     def rename(
         self,
-        session_id: SessionId,
+        session_id: SessionRef,
         source: str,
         destination: str,
         *,
@@ -376,7 +390,7 @@ class Sessions:
         plan = _rename_plan(source, destination, overwrite=overwrite, expected=expected)
         self._change(session_id, plan)
 
-    def batch(self, session_id: SessionId, operations: Iterable[dict]) -> SessionRecord:
+    def batch(self, session_id: SessionRef, operations: Iterable[dict]) -> SessionRecord:
         """Apply several operations atomically: all of them land, or none.
 
         Each operation is a dict with ``op`` in ``write`` (``path``, ``data``, optional
