@@ -78,6 +78,7 @@ def create_app(
         request_max_body_size=settings.max_json_bytes,
         on_shutdown=[services.close] if owned else [],
         debug=False,
+        logging_config=None,  # the host process (uvicorn, aether serve, tests) owns logging
     )
     app.state.services, app.state.metrics = services, Metrics()
     app.state.token_cache = TokenCache(token_cache_seconds)
