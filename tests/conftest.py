@@ -219,7 +219,6 @@ def live_server(tmp_path) -> Iterator[Any]:
     """A real HTTP server (uvicorn in a thread) over a fresh data folder; ``.url``, ``.token``
     (admin of tenant ``default``), ``.issue(scopes, tenant=...)``. See ``tests/_live.py``."""
     from _live import start_thread_server  # noqa: PLC0415 - needs litestar and uvicorn
-
     from aether_data.settings import Settings  # noqa: PLC0415
 
     with start_thread_server(Settings.for_home(tmp_path / "server")) as server:

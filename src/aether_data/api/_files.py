@@ -116,8 +116,9 @@ def _write(
     expected: str | None,
     executable: bool,
 ) -> tuple[Entry, bool]:
+    # A precondition already says whether the path exists; else ask, for 201 versus 200.
     created = expected == CREATE_ONLY
-    if not created:
+    if expected is None:
         try:
             ws.stat(session_id, path)
         except NotFound:
