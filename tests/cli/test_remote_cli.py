@@ -133,6 +133,19 @@ def test_remote_uploads_folders_and_archives(tmp_path: Path, live_server: Any) -
     sid = aether("session", "create", "--source", "s").strip()
     assert aether("diff", from_folder["id"], sid, "--json").strip() == "[]"
 
+    refused = run(
+        tmp_path / "home",
+        "--server",
+        live_server.url,
+        "--token",
+        live_server.token,
+        "diff",
+        "s",
+        sid,
+        check=2,
+    )
+    assert "against a server" in refused.stderr
+
     folder = tmp_path / "exported"
     aether("export", sid, str(folder))
     assert (folder / "pipeline.toml").read_bytes() == (STARTER / "pipeline.toml").read_bytes()

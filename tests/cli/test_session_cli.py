@@ -234,3 +234,15 @@ def test_source_ls_and_retire(home: Path) -> None:
     assert names == ["retired"]
     assert run(home, "diff", "b", f"{sid}:retired", "--json").stdout.strip() == "[]"
     run(home, "rm", f"aether://{sid}/README.md", check=5)
+
+
+def test_cp_into_a_folder_and_clear_errors_for_missing_files(home: Path, tmp_path: Path) -> None:
+    sid = run(home, "session", "create", "--template", "starter").stdout.strip()
+    out = tmp_path / "out"
+    out.mkdir()
+    run(home, "cp", f"aether://{sid}/README.md", str(out))
+    assert (out / "README.md").read_bytes() == (STARTER / "README.md").read_bytes()
+    missing_local = run(home, "cp", str(tmp_path / "nope"), f"aether://{sid}/x", check=3)
+    assert "not a local file" in missing_local.stderr
+    run(home, "cp", f"aether://{sid}/nope.txt", str(out / "n.txt"), check=3)
+    assert sorted(p.name for p in out.iterdir()) == ["README.md"]  # no partial file left

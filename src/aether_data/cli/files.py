@@ -5,14 +5,14 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import click
 
 from aether_data.cli._app import cli, emit, json_option, pass_api
 from aether_data.cli._session_target import SCHEME, Target, parse_target
 from aether_data.cli._transfer import download_to
-from aether_data.errors import Invalid
+from aether_data.errors import Invalid, NotFound
 from aether_data.wire import Entry, WorkspaceAPI
 
 __all__ = ["cat_command", "cp_command", "ls_command", "mv_command", "rm_command"]
@@ -87,18 +87,29 @@ def cp_command(api: WorkspaceAPI, source: str, destination: str, as_json: bool) 
         _copy_out(api, source, Path(destination), src_remote)
         return
     dst = parse_target(destination, allow_root=False)
-    entry = _copy_between(api, parse_target(source, allow_root=False), dst) if src_remote else None
-    if entry is None:
-        with Path(source).open("rb") as reader:
+    if src_remote:
+        entry = _copy_between(api, parse_target(source, allow_root=False), dst)
+    else:
+        with _local_file(source).open("rb") as reader:
             entry = api.write(dst.session, dst.path, reader)
     if as_json:
         data = {"copied": source, "to": destination, "id": entry.id, "size": entry.size}
         emit(True, data, "")
 
 
+def _local_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise NotFound(f"{text} is not a local file (a session path is aether://SESSION/path)")
+    return path
+
+
 def _copy_out(api: WorkspaceAPI, source: str, destination: Path, src_remote: bool) -> None:
+    name = PurePosixPath(parse_target(source).path if src_remote else source).name
+    if destination.is_dir():  # like cp: into the folder, under the source's name
+        destination = destination / name
     if not src_remote:
-        shutil.copyfile(source, destination)
+        shutil.copyfile(_local_file(source), destination)
         return
     src = parse_target(source, allow_root=False)
     download_to(api, src.session, src.path, destination)
