@@ -14,7 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, Executable, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
@@ -151,3 +151,44 @@ def current_revision(engine: Engine) -> str | None:
     """Return the schema's migration revision (``None`` for an empty database)."""
     with transaction(engine, write=False) as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+class PointQuery:
+    """A one-row ``SELECT`` compiled once for the engine's dialect and run straight on a
+    pooled DBAPI connection.
+
+    Every file read looks its session up; SQLAlchemy's per-execution machinery costs about ten
+    times the query itself there (0.9 ms against 0.08 ms on SQLite), so this hot path skips it.
+    A single ``SELECT`` needs no explicit transaction to be consistent.
+    """
+
+    def __init__(self, engine: Engine, statement: Executable, guard: AbstractContextManager[Any]):
+        self._engine = engine
+        self._guard = guard
+        self._compiled = statement.compile(dialect=engine.dialect)  # type: ignore[attr-defined]
+        self._order = self._compiled.positiontup  # None for named parameter styles
+        self._errors = engine.dialect.loaded_dbapi.Error
+
+    def first(self, **params: Any) -> dict[str, Any] | None:
+        """The first row for ``params`` as a column -> value dict, or None."""
+        values = self._compiled.construct_params(params)
+        args = tuple(values[name] for name in self._order) if self._order else values
+        with self._guard:
+            try:
+                return self._run(args)
+            except self._errors as error:
+                raise Unavailable(f"the catalog database is not reachable: {error}") from error
+
+    def _run(self, args: Any) -> dict[str, Any] | None:
+        connection = self._engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self._compiled.string, args)
+                row = cursor.fetchone()
+                names = [column[0] for column in cursor.description or ()]
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool, which ends any implicit transaction
+        return None if row is None else dict(zip(names, row, strict=True))

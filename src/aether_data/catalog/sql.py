@@ -11,6 +11,7 @@ from sqlalchemy import (
     Connection,
     Table,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -28,7 +29,7 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 
 from . import _checks as check
 from . import _codec as codec
-from ._engine import current_revision, open_engine, translated_errors, upgrade
+from ._engine import PointQuery, current_revision, open_engine, translated_errors, upgrade
 from ._schema import (
     checkpoints,
     commits,
@@ -88,6 +89,9 @@ class SqlCatalog(SqlTokensAndJobs, SqlBase, Catalog):
         self._now = clock
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         self._insert: Callable[[Table], Any] = dialect.insert
+        self._session_by_id = PointQuery(
+            self._engine, select(sessions).where(sessions.c.id == bindparam("id")), self._guard
+        )
         try:
             with translated_errors():
                 upgrade(self._engine)
@@ -306,9 +310,9 @@ class SqlCatalog(SqlTokensAndJobs, SqlBase, Catalog):
             conn.execute(insert(session_tags), rows)
 
     def get_session(self, session_id: SessionId) -> SessionRecord:
-        query = select(sessions).where(sessions.c.id == session_id)
-        with self._read() as conn:
-            row = self._one(conn, query, f"session {session_id!r}")
+        row = self._session_by_id.first(id=session_id)
+        if row is None:
+            raise NotFound(f"no session {session_id!r}")
         return codec.session_from_row(row)
 
     def list_sessions(
