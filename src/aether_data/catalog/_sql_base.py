@@ -26,6 +26,7 @@ class SqlBase:
 
     _engine: Engine
     _guard: AbstractContextManager[Any]
+    _write_turn: AbstractContextManager[Any]
     _now: Callable[[], datetime]
     _insert: Callable[[Table], Any]
 
@@ -36,7 +37,12 @@ class SqlBase:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._guard, translated_errors(), transaction(self._engine, write=True) as conn:
+        with (
+            self._write_turn,
+            self._guard,
+            translated_errors(),
+            transaction(self._engine, write=True) as conn,
+        ):
             yield conn
 
     def _micros(self) -> int:
