@@ -51,7 +51,14 @@ def _postgres_engine(url: URL) -> Engine:
     except ImportError as exc:
         raise MissingExtra("psycopg", "postgres", "a PostgreSQL catalog") from exc
     # Plain "postgresql://" would pick psycopg2, which the project does not depend on.
-    return create_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+    # 10 kept + 20 more under load per process; size PostgreSQL's max_connections for the
+    # number of replicas (docs/operations.md).
+    return create_engine(
+        url.set(drivername="postgresql+psycopg"),
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+    )
 
 
 def _sqlite_engine(url: URL, busy_timeout: float) -> tuple[Engine, AbstractContextManager[Any]]:
@@ -70,7 +77,9 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> tuple[Engine, AbstractConte
     else:
         database = Path(url.database).expanduser()  # type: ignore[arg-type]
         database.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url.set(database=str(database)))
+        # Connections are cheap but each new one repeats the PRAGMAs: keep as many as the
+        # server's worker threads use (anyio's default is 40), so none is opened per request.
+        engine = create_engine(url.set(database=str(database)), pool_size=40, max_overflow=40)
         guard = nullcontext()
     _configure_sqlite(engine, busy_timeout)
     return engine, guard

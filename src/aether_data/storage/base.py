@@ -44,6 +44,8 @@ from aether_data.storage._reader import BlobReader
 __all__ = ["BlobInfo", "ObjectStat", "ObjectStore"]
 
 _READ_PIECE = 1 << 20
+# Objects shorter than this are read whole by open(): one read instead of header + body.
+_WHOLE_READ = 64 << 10
 _TREE_CACHE_SIZE = 4096
 
 
@@ -187,7 +189,10 @@ class ObjectStore(ABC):
 
     def load(self, oid: ObjectId, *, verify: bool = True) -> tuple[Kind, bytes]:
         """Return the kind and payload of an object, checking it against its id."""
-        raw = self._get(oid)
+        return self._decode(oid, self._get(oid), verify=verify)
+
+    @staticmethod
+    def _decode(oid: ObjectId, raw: bytes, *, verify: bool = True) -> tuple[Kind, bytes]:
         try:
             kind, payload = unpack(raw)
         except ValueError as exc:
@@ -286,24 +291,33 @@ class ObjectStore(ABC):
 
     def open(self, oid: ObjectId) -> BlobReader:
         """A seekable, read-only binary file over a stored file; reads only what it needs."""
-        return BlobReader(self._file_index(oid), self._load_blob)
+        head = self._get(oid, 0, _WHOLE_READ)
+        if len(head) == _WHOLE_READ:  # a large object: its header now, its chunks on demand
+            return BlobReader(self._file_index(oid, head[:HEADER_SIZE]), self._load_blob)
+        kind, payload = self._decode(oid, head)  # the whole object came in one read
+        if kind is Kind.CHUNKS:
+            return BlobReader(ChunkIndex.decode(payload), self._load_blob)
+        if kind is not Kind.BLOB:
+            raise Invalid(f"object {oid} is a {kind.name.lower()}, not a file")
+        index = ChunkIndex(oid, len(payload), (ChunkRef(oid, len(payload)),))
+        return BlobReader(index, lambda _oid: payload)
 
     def size_of(self, oid: ObjectId) -> int:
         """Byte size of a stored file."""
         return self._file_index(oid).size
 
-    def _file_index(self, oid: ObjectId) -> ChunkIndex:
+    def _file_index(self, oid: ObjectId, head: bytes | None = None) -> ChunkIndex:
         """The chunk index of a file; a file stored whole is its own single chunk."""
-        header = self._header(oid)
+        header = self._header(oid, head)
         if header.kind is Kind.CHUNKS:
             return ChunkIndex.decode(self.load(oid)[1])
         if header.kind is not Kind.BLOB:
             raise Invalid(f"object {oid} is a {header.kind.name.lower()}, not a file")
         return ChunkIndex(oid, header.size, (ChunkRef(oid, header.size),))
 
-    def _header(self, oid: ObjectId) -> Header:
+    def _header(self, oid: ObjectId, head: bytes | None = None) -> Header:
         try:
-            return parse_header(self._get(oid, 0, HEADER_SIZE))
+            return parse_header(head if head is not None else self._get(oid, 0, HEADER_SIZE))
         except ValueError as exc:
             raise Corrupt(oid, str(exc)) from exc
 
