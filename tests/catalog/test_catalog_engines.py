@@ -207,3 +207,25 @@ def test_unreachable_postgres_is_unavailable() -> None:
         port = sock.getsockname()[1]
     with pytest.raises(Unavailable, match="not reachable"):
         SqlCatalog(f"postgresql+psycopg://127.0.0.1:{port}/nothing")
+
+
+def test_head_revision_constant_follows_the_migrations() -> None:
+    from aether_data.catalog._engine import HEAD_REVISION  # noqa: PLC0415
+
+    assert head_revision() == HEAD_REVISION
+
+
+def test_opening_a_current_catalog_does_not_load_alembic(tmp_path) -> None:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    SqlCatalog(url).close()  # create and migrate
+    probe = (
+        "import sys; from aether_data.catalog import SqlCatalog; "
+        f"SqlCatalog({url!r}).close(); print('alembic' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

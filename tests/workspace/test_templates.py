@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from aether_data.errors import Conflict, NotFound
-from aether_data.workspace import templates
+from aether_data.workspace import _template_data
 from aether_data.workspace.templates import DEFAULT_ROOT, list_templates, materialize_template
 
 
@@ -240,7 +240,7 @@ def test_a_failing_generator_leaves_nothing_behind(
     def fail(_: Path) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(templates._GENERATORS, "starter", fail)
+    monkeypatch.setitem(_template_data.GENERATORS, "starter", fail)
     with pytest.raises(RuntimeError, match="boom"):
         materialize_template("starter", tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
