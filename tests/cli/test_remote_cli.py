@@ -133,6 +133,12 @@ def test_remote_uploads_folders_and_archives(tmp_path: Path, live_server: Any) -
     sid = aether("session", "create", "--source", "s").strip()
     assert aether("diff", from_folder["id"], sid, "--json").strip() == "[]"
 
+    assert aether("diff", "s", sid, "--json").strip() == "[]"
+    (tmp_path / "note.txt").write_text("a note\n")
+    aether("cp", str(tmp_path / "note.txt"), f"aether://{sid}/extra/note.txt")
+    added = json.loads(aether("diff", "s@main", sid, "--prefix", "extra", "--json"))
+    assert [(c["status"], c["path"]) for c in added] == [("added", "extra/note.txt")]
+    assert json.loads(aether("diff", "s", sid, "--prefix", "other", "--json")) == []
     refused = run(
         tmp_path / "home",
         "--server",
@@ -140,7 +146,7 @@ def test_remote_uploads_folders_and_archives(tmp_path: Path, live_server: Any) -
         "--token",
         live_server.token,
         "diff",
-        "s",
+        "0" * 64,
         sid,
         check=2,
     )

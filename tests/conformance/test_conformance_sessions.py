@@ -340,6 +340,23 @@ def test_diff_against_origin_checkpoint_and_session(api: WorkspaceAPI, fresh: Fr
         api.diff(work, against="no-such-checkpoint")
 
 
+def test_diff_against_a_source_and_under_a_prefix(api: WorkspaceAPI, fresh: Fresh) -> None:
+    source = seeded_source(api, fresh, {"a/x.txt": b"x", "b/y.txt": b"y"})
+    api.create_ref(source, "v1", kind="tag")
+    work = api.create_session(source=source).id
+    api.write(work, "a/x.txt", b"x2")
+    api.write(work, "b/z.txt", b"z")
+    both = {"a/x.txt": "modified", "b/z.txt": "added"}
+    for against in (f"source:{source}", f"source:{source}@main", f"source:{source}@v1"):
+        assert {c.path: c.status for c in api.diff(work, against=against)} == both
+    assert [c.path for c in api.diff(work, prefix="b")] == ["b/z.txt"]
+    assert [c.path for c in api.diff(work, against=f"source:{source}", prefix="a")] == ["a/x.txt"]
+    with pytest.raises(NotFound):
+        api.diff(work, against="source:no-such-source")
+    with pytest.raises(Invalid):
+        api.diff(work, prefix="../a")
+
+
 def test_diff_of_many_changes_is_whole(api: WorkspaceAPI, session: str) -> None:
     from aether_data.wire import BatchOperation  # noqa: PLC0415
 

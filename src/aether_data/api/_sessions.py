@@ -243,11 +243,13 @@ class SessionsController(Controller):
         self,
         ws: WorkspaceDep,
         session_id: FromPath[str],
+        *,
         against: FromQuery[str | None] = None,
+        prefix: FromQuery[str] = "",
         cursor: FromQuery[str | None] = None,
         limit: Limit = 1000,
     ) -> Page[Change]:
-        changes = ws.diff(session_id, against=against)
+        changes = ws.diff(session_id, against=against, prefix=prefix)
         return page_of(changes, lambda change: change.path, cursor, limit)
 
     @operation(

@@ -47,10 +47,13 @@ def _is_session(spec: str) -> bool:
 
 
 def _against(old: str, new: str) -> str | None:
-    """The ``against`` of ``WorkspaceAPI.diff`` for OLD -> NEW, when NEW is a session's
-    current tree and OLD another session or one of NEW's checkpoints; None otherwise."""
-    if not _is_session(new) or ":" in new or not _is_session(old):
+    """The ``against`` of ``WorkspaceAPI.diff`` for OLD -> NEW when NEW is a session's current
+    tree and OLD another session, one of NEW's checkpoints or SOURCE[@REF]; None otherwise."""
+    if not _is_session(new) or ":" in new or _HEX.fullmatch(old):
         return None
+    if not _is_session(old):
+        name, ref = parse_source_ref(old)
+        return f"source:{name}" + (f"@{ref}" if ref else "")
     session, _, checkpoint = old.partition(":")
     if not checkpoint:
         return f"session:{session}"
@@ -59,13 +62,13 @@ def _against(old: str, new: str) -> str | None:
 
 def _changes(conn: Connection, old: str, new: str, prefix: str) -> list[Change]:
     against = _against(old, new)
-    if against is not None and not prefix:
-        return conn.api.diff(new, against=against)
+    if against is not None:
+        return conn.api.diff(new, against=against, prefix=prefix)
     if conn.services is None:
         raise Invalid(
-            "against a server, diff compares SESSION with another SESSION or with one of its "
-            "own checkpoints (aether diff SESSION:CHECKPOINT SESSION), without --prefix; "
-            "open a session on a source to compare with it (aether session create --source)"
+            "against a server, diff compares a SESSION with another SESSION, one of its own "
+            "checkpoints or a SOURCE[@REF] (aether diff OLD SESSION); commit and tree ids and "
+            "other sessions' checkpoints are compared on the machine holding the data"
         )
     services = conn.services
     found = diff_trees(
@@ -97,7 +100,7 @@ def diff_command(conn: Connection, old: str, new: str, prefix: str, as_json: boo
     """Files added, removed, modified or renamed from OLD to NEW.
 
     Each side is SESSION, SESSION:CHECKPOINT, SOURCE[@REF], or a commit or tree id. Against a
-    server: NEW is a SESSION and OLD another SESSION or NEW:CHECKPOINT.
+    server: NEW is a SESSION and OLD another SESSION, NEW:CHECKPOINT or SOURCE[@REF].
     """
     changes = _changes(conn, old, new, prefix)
     rows = [

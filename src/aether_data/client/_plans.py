@@ -252,10 +252,10 @@ def manifest(
     return (yield from json_call("GET", url, Page[ManifestItem], params=params))
 
 
-def diff(session_id: str, *, against: str | None = None) -> Plan[list[Change]]:
+def diff(session_id: str, *, against: str | None = None, prefix: str = "") -> Plan[list[Change]]:
     """``GET /v1/sessions/{id}/diff``, every page."""
     url = _session(session_id, "diff")
-    return (yield from _all_pages(url, Change, {"against": against}))
+    return (yield from _all_pages(url, Change, {"against": against, "prefix": prefix}))
 
 
 def export(session_id: str, out: BinaryIO, *, format: ExportFormat = "tar") -> Plan[None]:

@@ -42,6 +42,7 @@ from aether_data.workspace import (
     import_archive,
     ingest_directory,
 )
+from aether_data.workspace.paths import normalize_path
 from aether_data.workspace.sessions import Sessions
 from aether_data.workspace.sources import Sources
 from aether_data.workspace.templates import materialize_template
@@ -293,17 +294,23 @@ class EmbeddedWorkspace:
         )
         return _converted(page, to.manifest_item)
 
-    def diff(self, session_id: str, *, against: str | None = None) -> list[Change]:
+    def diff(
+        self, session_id: str, *, against: str | None = None, prefix: str = ""
+    ) -> list[Change]:
         record = self._session(session_id)
         old = self._diff_base(record, against)
-        new = self._sessions.tree(record.id)
-        return [to.change(c) for c in diff_trees(self._store, old, new)]
+        new = self._sessions.tree(record)
+        folder = normalize_path(prefix, allow_root=True)
+        return [to.change(c) for c in diff_trees(self._store, old, new, prefix=folder)]
 
     def _diff_base(self, record: SessionRecord, against: str | None) -> ObjectId:
         if against is None:
             return record.metadata.get("origin_tree", record.base_tree)
         if against.startswith("session:"):
-            return self._sessions.tree(self._sid(against.removeprefix("session:")))
+            return self._sessions.tree(self._session(against.removeprefix("session:")))
+        if against.startswith("source:"):
+            name, _, ref = against.removeprefix("source:").partition("@")
+            return self._sources.resolve(self._source(name).name, ref or None)[1]
         catalog = self._services.catalog
         return catalog.get_checkpoint(record.id, CheckpointName(against)).tree_id
 

@@ -28,7 +28,7 @@ POST   /sessions/{id}/promote                           promote                 
 POST   /sessions/{id}/archive                           archive                     session.write
 POST   /sessions/{id}/retire                            retire                      session.delete
 GET    /sessions/{id}/manifest?prefix=&cursor=&limit=   manifest                    session.read
-GET    /sessions/{id}/diff?against=&cursor=&limit=      diff                        session.read
+GET    /sessions/{id}/diff?against=&prefix=&cursor=&... diff                        session.read
 GET    /sessions/{id}/export?format=tar|tar.gz|zip      export                      session.read
 GET    /sessions/{id}/entry?path=                       stat                        session.read
 GET    /sessions/{id}/entries?path=&cursor=&limit=      listdir                     session.read
@@ -204,9 +204,13 @@ class WorkspaceAPI(Protocol):
         """Files, links and folders under ``prefix`` in depth-first path order."""
         ...
 
-    def diff(self, session_id: str, *, against: str | None = None) -> list[Change]:
-        """What changed: against the session's origin (None), a checkpoint name, or
-        ``session:<id>`` (another session's current tree)."""
+    def diff(
+        self, session_id: str, *, against: str | None = None, prefix: str = ""
+    ) -> list[Change]:
+        """What changed under ``prefix`` (the whole tree when empty), compared with:
+        the session's origin (``against`` None), one of its checkpoints (its name),
+        ``session:<id>`` (another session's current tree) or ``source:<name>[@<ref>]``
+        (a source's branch, tag or commit; the default branch without ``@``)."""
         ...
 
     def export(self, session_id: str, out: BinaryIO, *, format: ExportFormat = "tar") -> None:
