@@ -18,6 +18,9 @@ The load comes from a minimal asyncio HTTP/1.1 client in this process, so the cl
 cost stays small and equal for both servers. It prints ops/s, p50 and p99 latency per phase
 and the ratio aether / bare (target for reads: >= 0.6). Exits 0 whatever the numbers.
 
+Reads run `--rounds` times (default 3), bare and aether alternating, and the read ratio is
+the median of the rounds' ratios, so a drift of the shared machine hits both alike.
+
 Run::
 
     python bench/http.py                    # 16 clients, 10 s per phase
@@ -32,6 +35,7 @@ import os
 import platform
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +52,12 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     p.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="read rounds (bare then aether, alternating); the ratio is their median",
+    )
     p.add_argument("--workdir", type=Path, default=None, help="where data goes (default: tmp)")
     p.add_argument("--serve", nargs=3, metavar=("KIND", "FOLDER", "PORT"), help=argparse.SUPPRESS)
     return p.parse_args()
@@ -236,18 +246,28 @@ def prepare_bare(folder: Path) -> None:
         (folder / f"f{i:04d}.bin").write_bytes(rng.randbytes(FILE_SIZE))
 
 
-def report(phases: dict[str, Phase], args: argparse.Namespace) -> None:
-    print(f"\n{args.clients} clients, {args.seconds:g} s per phase, {FILE_SIZE} B files")
+def merged(name: str, runs: list[Phase]) -> Phase:
+    """One phase made of several runs of it."""
+    latencies = [x for r in runs for x in r.latencies]
+    return Phase(name, latencies, sum(r.seconds for r in runs), sum(r.errors for r in runs))
+
+
+def report(phases: dict[str, Phase], args: argparse.Namespace, read_ratios: list[float]) -> None:
+    print(
+        f"\n{args.clients} clients, {args.seconds:g} s per phase, {FILE_SIZE} B files, "
+        f"{args.rounds} read rounds"
+    )
     print(f"{'phase':<14}{'ops/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for phase in phases.values():
         print(
             f"{phase.name:<14}{phase.ops:>10.0f}{phase.quantile(0.5):>10.2f}"
             f"{phase.quantile(0.99):>10.2f}{phase.errors:>8}"
         )
-    read_ratio = phases["aether read"].ops / phases["bare read"].ops
+    read_ratio = statistics.median(read_ratios)
     write_ratio = phases["aether write"].ops / phases["bare write"].ops
     print("(aether write: a session per client; aether write1: all clients in one session)")
-    print(f"\naether / bare reads = {read_ratio:.2f} (target >= 0.6)")
+    rounds = ", ".join(f"{r:.2f}" for r in read_ratios)
+    print(f"\naether / bare reads = {read_ratio:.2f}, median of rounds ({rounds}) (target >= 0.6)")
     print(f"aether / bare writes = {write_ratio:.2f}")
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
@@ -270,9 +290,11 @@ def main() -> None:
             (_, aether_port), (_, bare_port) = servers
             auth = {"Authorization": f"Bearer {secret}"}
             prefix = f"/v1/sessions/{session}/files"
-            plan = [
+            read_plan = [
                 ("bare read", bare_port, {}, reads("/files")),
                 ("aether read", aether_port, auth, reads(prefix)),
+            ]
+            plan = [
                 ("bare write", bare_port, {}, writes(lambda _: "/files")),
                 (
                     "aether write",
@@ -282,9 +304,9 @@ def main() -> None:
                 ),
                 ("aether write1", aether_port, auth, writes(lambda _: prefix)),
             ]
-            phases = {}
-            for name, port, headers, make in plan:
-                phases[name] = asyncio.run(
+
+            def run(name, port, headers, make) -> Phase:
+                return asyncio.run(
                     run_phase(
                         name,
                         port=port,
@@ -294,7 +316,14 @@ def main() -> None:
                         make_request=make,
                     )
                 )
-            report(phases, args)
+
+            # Reads alternate bare / aether so that drift of the machine hits both alike.
+            rounds = [[run(*step) for step in read_plan] for _ in range(args.rounds)]
+            phases = {
+                name: merged(name, [r[i] for r in rounds]) for i, (name, *_) in enumerate(read_plan)
+            }
+            phases |= {step[0]: run(*step) for step in plan}
+            report(phases, args, [aether.ops / bare.ops for bare, aether in rounds])
         finally:
             for process, _ in servers:
                 process.terminate()

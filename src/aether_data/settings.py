@@ -17,6 +17,7 @@ environment               TOML key               meaning
 ``AETHER_TOKEN``          ``token``              bearer token for ``server``
 ``AETHER_MAX_JSON_BYTES`` ``max_json_bytes``     limit of a JSON request body
 ``AETHER_MAX_UPLOAD_BYTES`` ``max_upload_bytes`` limit of one uploaded file or archive
+``AETHER_API_THREADS``    ``api_threads``        worker threads of ``aether serve``'s requests
 ========================  =====================  ==========================================
 
 The config file is ``$AETHER_CONFIG``, else ``$XDG_CONFIG_HOME/aether/config.toml``
@@ -38,7 +39,7 @@ from aether_data.errors import Invalid
 __all__ = ["DEFAULT_LISTEN", "Settings", "config_dir"]
 
 DEFAULT_LISTEN = "127.0.0.1:8470"
-_INTS = {"max_json_bytes", "max_upload_bytes"}
+_INTS = {"max_json_bytes", "max_upload_bytes", "api_threads"}
 
 
 def config_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -62,6 +63,7 @@ class Settings:
     token: str | None = None
     max_json_bytes: int = 16 << 20
     max_upload_bytes: int = 100 << 30
+    api_threads: int = 8
     config_dir: Path | None = None
 
     @classmethod
@@ -124,4 +126,4 @@ def _int(name: str, value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise Invalid(f"setting {name} must be a whole number of bytes") from None
+        raise Invalid(f"setting {name} must be a whole number") from None

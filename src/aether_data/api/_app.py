@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import anyio.to_thread
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -17,6 +20,7 @@ from aether_data.api._sessions import SessionsController
 from aether_data.api._sources import ImportsController, SourcesController
 from aether_data.api._system import SystemController
 from aether_data.api._tokens import TokensController
+from aether_data.errors import Invalid
 from aether_data.service import Services, open_services
 from aether_data.settings import Settings
 
@@ -41,6 +45,20 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
+def _thread_pool(size: int) -> Callable[[], None]:
+    """A startup hook sizing the event loop's default thread pool, which the short handlers
+    share; transfers run apart (``_streams.long_waits``). Fewer threads than clients keep
+    the threads from fighting over the interpreter: 16 readers ran 15-25% faster on 8 than on
+    anyio's default 40."""
+    if size < 1:
+        raise Invalid(f"api_threads must be at least 1, not {size}")
+
+    def size_pool() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = size
+
+    return size_pool
+
+
 def create_app(
     settings: Settings, *, services: Services | None = None, token_cache_seconds: float = 2.0
 ) -> Litestar:
@@ -49,7 +67,8 @@ def create_app(
     Args:
         settings: Where the catalog and store live (used when ``services`` is None), and the
             request limits: ``max_json_bytes`` per JSON body, ``max_upload_bytes`` per
-            uploaded file or archive (larger requests get 413).
+            uploaded file or archive (larger requests get 413); ``api_threads`` for the
+            handlers' thread pool.
         services: Open services to serve (the caller closes them); None opens them from
             ``settings`` and closes them when the app shuts down.
         token_cache_seconds: How long a verified token is trusted without asking the catalog
@@ -76,6 +95,7 @@ def create_app(
         middleware=[metrics_middleware],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_json_bytes,
+        on_startup=[_thread_pool(settings.api_threads)],
         on_shutdown=[services.close] if owned else [],
         debug=False,
         logging_config=None,  # the host process (uvicorn, aether serve, tests) owns logging

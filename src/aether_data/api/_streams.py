@@ -14,12 +14,13 @@ from typing import Any, BinaryIO, TypeVar
 
 import anyio.from_thread
 import anyio.to_thread
+from anyio.lowlevel import RunVar
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from litestar import Request
 
 from aether_data.errors import TooLarge
 
-__all__ = ["PIECE", "BodyReader", "blob_stream", "consume_body", "pipe_stream"]
+__all__ = ["PIECE", "BodyReader", "blob_stream", "consume_body", "long_waits", "pipe_stream"]
 
 T = TypeVar("T")
 
@@ -106,6 +107,23 @@ async def _feed(
         feed.error = exc
 
 
+_LONG_WAITS: RunVar[anyio.CapacityLimiter] = RunVar("aether_long_waits")
+_LONG_TOKENS = 256
+
+
+def long_waits() -> anyio.CapacityLimiter:
+    """The threads for work that lasts as long as a transfer (an upload being stored, a
+    download's pieces, an export's queue). They are apart from the default pool, which the
+    short handlers share and which is kept small (``Settings.api_threads``), so that slow
+    transfers never hold up quick requests."""
+    try:
+        return _LONG_WAITS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(_LONG_TOKENS)
+        _LONG_WAITS.set(limiter)
+        return limiter
+
+
 async def consume_body(request: Request[Any, Any, Any], consume: Callable[[BinaryIO], T]) -> T:
     """Run ``consume(body)`` in a worker thread over the request's streamed body, refused
     (413) past the app's upload limit: at once when ``Content-Length`` announces too much,
@@ -121,7 +139,8 @@ async def consume_body(request: Request[Any, Any, Any], consume: Callable[[Binar
         tasks.start_soon(_feed, request.stream(), out, limit, feed)
         try:
             with pieces:
-                result = await anyio.to_thread.run_sync(consume, BodyReader(pieces, feed))
+                reader = BodyReader(pieces, feed)
+                result = await anyio.to_thread.run_sync(consume, reader, limiter=long_waits())
         except Exception as exc:  # raised below: inside the group it would come out grouped
             failure = exc
         finally:
@@ -134,10 +153,11 @@ async def consume_body(request: Request[Any, Any, Any], consume: Callable[[Binar
 async def blob_stream(reader: BinaryIO, start: int, length: int) -> AsyncIterator[bytes]:
     """``length`` bytes of ``reader`` from ``start``, in pieces of at most ``PIECE``; closes it."""
     try:
-        await anyio.to_thread.run_sync(reader.seek, start)
+        await anyio.to_thread.run_sync(reader.seek, start, limiter=long_waits())
         left = length
         while left > 0:
-            piece = await anyio.to_thread.run_sync(reader.read, min(PIECE, left))
+            size = min(PIECE, left)
+            piece = await anyio.to_thread.run_sync(reader.read, size, limiter=long_waits())
             if not piece:
                 raise OSError(f"the file ended {left} bytes early")
             left -= len(piece)
@@ -199,7 +219,11 @@ async def pipe_stream(produce: Callable[[BinaryIO], object]) -> AsyncIterator[by
     pipe = _Pipe()
     threading.Thread(target=pipe.run, args=(produce,), name="aether-pipe", daemon=True).start()
     try:
-        while (piece := await anyio.to_thread.run_sync(pipe.next_piece)) is not None:
+        limiter = long_waits()
+        while True:
+            piece = await anyio.to_thread.run_sync(pipe.next_piece, limiter=limiter)
+            if piece is None:
+                break
             yield piece
     finally:
         pipe.abandoned.set()
