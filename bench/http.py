@@ -101,7 +101,17 @@ def serve(kind: str, folder: str, port: int) -> None:
         app = create_app(Settings.for_home(folder))
     else:
         app = bare_app(Path(folder))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # Both servers on the same stack, the one the project installs (h11, asyncio loop), so an
+    # environment that happens to have httptools or uvloop does not change the comparison.
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http="h11",
+        loop="asyncio",
+    )
 
 
 def unshadow_stdlib() -> None:
