@@ -11,27 +11,14 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from aether_data.api._auth import ServicesDep, caller_of
 from aether_data.api._routes import WHOEVER, operation
-from aether_data.service import Scope
+from aether_data.service import Scope, token_value
 from aether_data.wire import CreateTokenRequest, IssuedToken, Page, Token, WhoAmI
 
-__all__ = ["TokensController", "token_of"]
+__all__ = ["TokensController"]
 
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Items per page.")]
 AnyRequest = Request[Any, Any, Any]
 _ADMIN = Scope.ADMIN.value
-
-
-def token_of(record: Any) -> Token:
-    """The wire form of a catalog token record (never its secret hash)."""
-    return Token(
-        id=record.id,
-        tenant=record.tenant,
-        name=record.name,
-        scopes=list(record.scopes),
-        created_at=record.created_at,
-        expires_at=record.expires_at,
-        revoked_at=record.revoked_at,
-    )
 
 
 class TokensController(Controller):
@@ -57,7 +44,7 @@ class TokensController(Controller):
             tenant=data.tenant or caller_of(request).tenant,
             expires_in=lifetime,
         )
-        return IssuedToken(token=token_of(record), secret=secret)
+        return IssuedToken(token=token_value(record), secret=secret)
 
     @operation("GET", "/tokens", scope=_ADMIN, summary="List tokens")
     def list_tokens(
@@ -72,7 +59,9 @@ class TokensController(Controller):
         page = services.tokens.list(
             tenant=tenant or caller_of(request).tenant, cursor=cursor or None, limit=limit
         )
-        return Page(items=[token_of(record) for record in page.items], next_cursor=page.next_cursor)
+        return Page(
+            items=[token_value(record) for record in page.items], next_cursor=page.next_cursor
+        )
 
     @operation(
         "DELETE", "/tokens/{token_id:str}", scope=_ADMIN, summary="Revoke a token", status_code=204

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from aether_data.catalog import DEFAULT_TENANT, Catalog, SqlCatalog
 from aether_data.errors import Invalid
+from aether_data.service._convert import token as token_value
 from aether_data.service.jobs import ImportJobs
 from aether_data.service.tokens import ALL_SCOPES, READ_SCOPES, Scope, Tokens
 from aether_data.service.workspace import EmbeddedWorkspace
@@ -27,6 +28,7 @@ __all__ = [
     "open_catalog",
     "open_services",
     "open_store",
+    "token_value",
 ]
 
 
