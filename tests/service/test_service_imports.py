@@ -118,3 +118,60 @@ def test_jobs_of_other_sources_and_tenants_are_not_found(services: Services, web
     with pytest.raises(NotFound):
         services.workspace("bob").get_import("orders", job.id)
     _wait(services, "acme", job)
+
+
+def test_a_running_job_beats_and_a_silent_one_is_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta  # noqa: PLC0415
+
+    from aether_data.catalog import JobRecord, JobStatus  # noqa: PLC0415
+    from aether_data.service.jobs import ImportJobs  # noqa: PLC0415
+
+    with open_services(Settings.for_home(tmp_path / "home")) as services:
+        jobs = ImportJobs(
+            services.store,
+            services.catalog,
+            services.sources,
+            heartbeat=timedelta(seconds=0.05),
+            stale_after=timedelta(seconds=0.2),
+        )
+        monkeypatch.setitem(services.__dict__, "imports", jobs)
+        workspace = services.workspace()
+        workspace.create_source("slow")
+        folder = tmp_path / "folder"
+        folder.mkdir()
+        (folder / "a.txt").write_text("a")
+        real_fetch = jobs._fetch
+
+        def slow_fetch(origin: str, git_ref: str):
+            time.sleep(0.6)  # three times longer than a silence that counts as dead
+            return real_fetch(origin, git_ref)
+
+        monkeypatch.setattr(jobs, "_fetch", slow_fetch)
+        job = workspace.start_import("slow", str(folder))
+        time.sleep(0.4)
+        assert workspace.get_import("slow", job.id).status == "RUNNING"  # beating: alive
+        done = _wait(services, "default", job)
+        assert done.status == "SUCCEEDED", done.error
+        assert services.catalog.get_job(job.id).version > 4  # queued, running, beats, end
+
+        past = datetime.now(UTC) - timedelta(minutes=1)
+        orphan = services.catalog.create_job(
+            JobRecord(
+                id="j-0000000000000001",
+                tenant="default",
+                source="slow",
+                origin="https://example.invalid/x.tar",
+                status=JobStatus.RUNNING,
+                created_at=past,
+                updated_at=past,
+            )
+        )
+        settled = workspace.get_import("slow", orphan.id)
+        assert settled.status == "FAILED"
+        assert "stopped" in (settled.error or "")
+        assert [j.status for j in workspace.list_imports("slow").items] == [
+            "FAILED",
+            "SUCCEEDED",
+        ]

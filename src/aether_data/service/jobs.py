@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from aether_data.catalog import Catalog, JobRecord, JobStatus
@@ -24,12 +27,17 @@ from aether_data.workspace import (
     import_url,
 )
 
-__all__ = ["REMOTE_SCHEMES", "ImportJobs"]
+__all__ = ["HEARTBEAT", "REMOTE_SCHEMES", "STALE_AFTER", "ImportJobs"]
 
 REMOTE_SCHEMES = frozenset({"http", "https", "s3"})
 """URL schemes a server imports from. Local paths and ``file://`` only in embedded mode."""
 
 _log = logging.getLogger(__name__)
+
+HEARTBEAT = timedelta(seconds=30)
+"""How often a running job's worker says it is alive (its ``updated_at`` moves)."""
+STALE_AFTER = timedelta(minutes=5)
+"""A RUNNING job silent for this long lost its worker (the process stopped): it is FAILED."""
 
 
 def check_origin(origin: str, *, local: bool) -> None:
@@ -52,11 +60,20 @@ class ImportJobs:
     """Start, run and report import jobs."""
 
     def __init__(
-        self, store: ObjectStore, catalog: Catalog, sources: Sources, *, workers: int = 2
+        self,
+        store: ObjectStore,
+        catalog: Catalog,
+        sources: Sources,
+        *,
+        workers: int = 2,
+        heartbeat: timedelta = HEARTBEAT,
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.sources = sources
+        self.heartbeat = heartbeat
+        self.stale_after = stale_after
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aether-import")
 
     def start(
@@ -89,6 +106,22 @@ class ImportJobs:
         """Wait for running jobs to end; queued ones stay QUEUED in the catalog."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def settle(self, job: JobRecord) -> JobRecord:
+        """``job`` as it stands: a RUNNING job whose worker went silent is marked FAILED."""
+        silent = datetime.now(UTC) - job.updated_at
+        if job.status is not JobStatus.RUNNING or silent < self.stale_after:
+            return job
+        reason = (
+            f"the process running this import stopped (silent for {int(silent.total_seconds())}"
+            " s); start the import again"
+        )
+        try:
+            return self.catalog.update_job(
+                job.id, expected_version=job.version, status=JobStatus.FAILED, error=reason
+            )
+        except PreconditionFailed:
+            return self.catalog.get_job(job.id)  # it moved meanwhile: alive after all
+
     def _run(self, job: JobRecord) -> None:
         try:
             job = self.catalog.update_job(
@@ -96,19 +129,20 @@ class ImportJobs:
             )
         except PreconditionFailed:
             return  # someone else took it
+        beat = _Heartbeat(self.catalog, job, self.heartbeat.total_seconds())
         try:
-            commit_id = self._import(job)
+            outcome: dict[str, Any] = {
+                "status": JobStatus.SUCCEEDED,
+                "commit_id": self._import(job),
+            }
         except Exception as exc:  # a job reports every failure instead of raising it
             detail = str(exc) if isinstance(exc, AetherError) else f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, AetherError):
                 _log.exception("import job %s failed", job.id)
-            self.catalog.update_job(
-                job.id, expected_version=job.version, status=JobStatus.FAILED, error=detail
-            )
-            return
-        self.catalog.update_job(
-            job.id, expected_version=job.version, status=JobStatus.SUCCEEDED, commit_id=commit_id
-        )
+            outcome = {"status": JobStatus.FAILED, "error": detail}
+        finally:
+            job = beat.stop()
+        self.catalog.update_job(job.id, expected_version=job.version, **outcome)
 
     def _import(self, job: JobRecord):
         result = self._fetch(job.origin, job.options.get("git_ref", "HEAD"))
@@ -129,3 +163,32 @@ class ImportJobs:
         return (
             import_folder(self.store, path) if path.is_dir() else import_archive(self.store, path)
         )
+
+
+class _Heartbeat:
+    """Moves a running job's ``updated_at`` every ``interval`` seconds until stopped, so that
+    readers can tell a live job from one whose process died."""
+
+    def __init__(self, catalog: Catalog, job: JobRecord, interval: float) -> None:
+        self._catalog = catalog
+        self._job = job
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"aether-beat-{job.id}")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(self._interval):
+            try:
+                self._job = self._catalog.update_job(
+                    self._job.id, expected_version=self._job.version
+                )
+            except AetherError:
+                _log.warning("heartbeat of import job %s failed", self._job.id, exc_info=True)
+
+    def stop(self) -> JobRecord:
+        """Stop beating; the job's latest record (its version moved with each beat)."""
+        self._stopped.set()
+        self._thread.join()
+        return self._job

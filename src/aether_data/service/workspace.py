@@ -477,7 +477,7 @@ class EmbeddedWorkspace:
             job = None
         if job is None or job.tenant != self.tenant or job.source != record.name:
             raise NotFound(f"no import job {job_id!r} of source {source!r}")
-        return to.import_job(job)
+        return to.import_job(self._services.imports.settle(job))
 
     def list_imports(
         self, source: str, *, cursor: str | None = None, limit: int = 100
@@ -486,7 +486,8 @@ class EmbeddedWorkspace:
         page = self._services.catalog.list_jobs(
             tenant=self.tenant, source=record.name, cursor=cursor, limit=limit
         )
-        return _converted(page, to.import_job)
+        settle = self._services.imports.settle
+        return _converted(page, lambda job: to.import_job(settle(job)))
 
 
 def _checkpoint_key(record) -> str:
