@@ -172,6 +172,44 @@ def test_in_memory_sqlite_is_shared_by_threads(race: Any) -> None:
         assert len(catalog.list_sessions().items) == 8
 
 
+def test_session_lookups_on_a_thread_see_other_connections_commits(tmp_path: Path) -> None:
+    """Session lookups reuse one connection per thread on a SQLite file: it holds no read
+    snapshot between lookups, so a commit made through another catalog is seen at once."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    base = object_id_of(b"t")
+    with SqlCatalog(url) as reader, SqlCatalog(url) as writer:
+        writer.create_session(SessionRecord(id="s1", base_tree=base))
+        versions = []
+        for step in range(3):
+            versions.append(reader.get_session("s1").version)
+            writer.update_session("s1", expected_version=step + 1, name=f"n{step}")
+        versions.append(reader.get_session("s1").version)
+        assert versions == [1, 2, 3, 4]
+        assert reader.get_session("s1").name == "n2"
+
+
+def test_per_thread_lookup_connections_are_closed(tmp_path: Path, race: Any) -> None:
+    catalog = SqlCatalog(f"sqlite:///{tmp_path / 'c.db'}")
+    catalog.create_session(SessionRecord(id="s1", base_tree=object_id_of(b"t")))
+    race(lambda _i: catalog.get_session("s1"))
+    opened = [conn for _thread, conn in catalog._session_by_id._opened.values()]
+    assert len(opened) == 8  # one per thread; a finished thread's is closed by the next open
+    catalog.close()
+    for conn in opened:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("SELECT 1")
+    assert catalog._engine.pool.checkedout() == 0
+
+
+def test_lookup_connections_of_finished_threads_are_released(tmp_path: Path, race: Any) -> None:
+    with SqlCatalog(f"sqlite:///{tmp_path / 'c.db'}") as catalog:
+        catalog.create_session(SessionRecord(id="s1", base_tree=object_id_of(b"t")))
+        for _ in range(3):
+            race(lambda _i: catalog.get_session("s1"))  # eight new threads each time
+        catalog.get_session("s1")  # this thread opens its own, pruning the finished ones
+        assert len(catalog._session_by_id._opened) == 1
+
+
 def test_closing_through_the_context_manager(tmp_path: Path) -> None:
     with SqlCatalog(f"sqlite:///{tmp_path / 'c.db'}") as catalog:
         catalog.create_source("sales")

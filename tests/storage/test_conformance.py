@@ -125,6 +125,24 @@ def test_has_iter_delete(store: ObjectStore) -> None:
     assert {s.id for s in store.iter_objects()} == ids - {victim}
 
 
+def test_a_deleted_small_file_is_not_served_from_memory(store: ObjectStore) -> None:
+    oid = store.put_bytes(b"small and recently read")
+    assert store.read_bytes(oid) == b"small and recently read"  # now in the blob cache
+    store.delete(oid)
+    with pytest.raises(NotFound):
+        store.read_bytes(oid)
+
+
+def test_damage_after_a_read_is_still_found_by_a_verifying_load(store: ObjectStore) -> None:
+    """Reads may come from memory, but ``load`` (what fsck uses) always checks the store."""
+    oid = store.put_bytes(b"checked by fsck " * 4)
+    store.read_bytes(oid)
+    store._put(oid, b"garbage", True)
+    assert store.read_bytes(oid) == b"checked by fsck " * 4
+    with pytest.raises(Corrupt, match=oid):
+        store.load(oid)
+
+
 def test_missing_object_is_not_found(store: ObjectStore) -> None:
     assert not store.has(MISSING)
     for call in (store.read_bytes, store.stat, store.get_tree, store.get_commit, store.load):

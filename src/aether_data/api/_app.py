@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio.to_thread
 from litestar import Litestar
@@ -11,7 +13,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from aether_data.api._auth import TokenCache, authorize, provide_services, provide_workspace
+from aether_data.api._auth import (
+    TokenCache,
+    auth_middleware,
+    provide_services,
+    provide_workspace,
+)
 from aether_data.api._files import FilesController
 from aether_data.api._metrics import Metrics, metrics_middleware
 from aether_data.api._problems import EXCEPTION_HANDLERS
@@ -46,15 +53,17 @@ def _openapi() -> OpenAPIConfig:
 
 
 def _thread_pool(size: int) -> Callable[[], None]:
-    """A startup hook sizing the event loop's default thread pool, which the short handlers
-    share; transfers run apart (``_streams.long_waits``). Fewer threads than clients keep
-    the threads from fighting over the interpreter: 16 readers ran 15-25% faster on 8 than on
-    anyio's default 40."""
+    """A startup hook sizing the threads the short handlers share: the event loop's default
+    executor (where Litestar runs sync handlers) and anyio's default limiter (which
+    ``anyio.to_thread`` calls take from). Transfers run apart (``_streams.long_waits``). Few
+    threads keep them from fighting over the interpreter (see docs/operations.md)."""
     if size < 1:
         raise Invalid(f"api_threads must be at least 1, not {size}")
 
     def size_pool() -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = size
+        executor = ThreadPoolExecutor(size, thread_name_prefix="aether-api")
+        asyncio.get_running_loop().set_default_executor(executor)
 
     return size_pool
 
@@ -86,13 +95,12 @@ def create_app(
             TokensController,
             SystemController,
         ],
-        guards=[authorize],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "ws": Provide(provide_workspace, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[metrics_middleware],
+        middleware=[metrics_middleware, auth_middleware],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_json_bytes,
         on_startup=[_thread_pool(settings.api_threads)],

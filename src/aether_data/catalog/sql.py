@@ -115,6 +115,7 @@ class SqlCatalog(SqlTokensAndJobs, SqlBase, Catalog):
         return current_revision(self._engine)
 
     def close(self) -> None:
+        self._session_by_id.close()
         self._engine.dispose()
 
     # --- lookups -------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from aether_data.objects import (
     parse_header,
     unpack,
 )
+from aether_data.storage._cache import BlobCache
 from aether_data.storage._reader import BlobReader
 
 __all__ = ["BlobInfo", "ObjectStat", "ObjectStore"]
@@ -47,6 +48,8 @@ _READ_PIECE = 1 << 20
 # Objects shorter than this are read whole by open(): one read instead of header + body.
 _WHOLE_READ = 64 << 10
 _TREE_CACHE_SIZE = 4096
+# Small files' payloads kept in memory by open(): 32 MiB in all, none over 64 KiB.
+_BLOB_CACHE_BYTES = 32 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class ObjectStore(ABC):
     def __init__(self) -> None:
         self._trees: OrderedDict[ObjectId, Tree] = OrderedDict()
         self._trees_lock = threading.Lock()
+        self._blobs = BlobCache(_BLOB_CACHE_BYTES, largest=_WHOLE_READ)
         self._cdc = FastCDC(
             avg_size=AVERAGE_CHUNK,
             min_size=MIN_CHUNK,
@@ -154,6 +158,7 @@ class ObjectStore(ABC):
         """Remove an object. Only gc should call this: it knows what is still reachable."""
         with self._trees_lock:
             self._trees.pop(oid, None)
+        self._blobs.discard(oid)
         self._delete(oid)
 
     def delete_if_stale(self, oid: ObjectId, cutoff: float) -> bool:
@@ -290,7 +295,11 @@ class ObjectStore(ABC):
                 yield piece
 
     def open(self, oid: ObjectId) -> BlobReader:
-        """A seekable, read-only binary file over a stored file; reads only what it needs."""
+        """A seekable, read-only binary file over a stored file; reads only what it needs.
+        Small files come from memory when read recently (``BlobCache``)."""
+        payload = self._blobs.get(oid)
+        if payload is not None:
+            return _whole_reader(oid, payload)
         head = self._get(oid, 0, _WHOLE_READ)
         if len(head) == _WHOLE_READ:  # a large object: its header now, its chunks on demand
             return BlobReader(self._file_index(oid, head[:HEADER_SIZE]), self._load_blob)
@@ -299,8 +308,8 @@ class ObjectStore(ABC):
             return BlobReader(ChunkIndex.decode(payload), self._load_blob)
         if kind is not Kind.BLOB:
             raise Invalid(f"object {oid} is a {kind.name.lower()}, not a file")
-        index = ChunkIndex(oid, len(payload), (ChunkRef(oid, len(payload)),))
-        return BlobReader(index, lambda _oid: payload)
+        self._blobs.put(oid, payload)
+        return _whole_reader(oid, payload)
 
     def size_of(self, oid: ObjectId) -> int:
         """Byte size of a stored file."""
@@ -413,6 +422,12 @@ def _read_fd(fd: int, size: int) -> bytes:
     while piece := os.read(fd, 1 << 20):
         parts.append(piece)
     return b"".join(parts)
+
+
+def _whole_reader(oid: ObjectId, payload: bytes) -> BlobReader:
+    """A reader over a file stored whole, whose payload is at hand."""
+    index = ChunkIndex(oid, len(payload), (ChunkRef(oid, len(payload)),))
+    return BlobReader(index, lambda _oid: payload)
 
 
 def _verify(oid: ObjectId, kind: Kind, payload: bytes) -> None:

@@ -33,6 +33,7 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 from aether_data.objects import EntryKind, Tree, TreeEntry
 from aether_data.storage._reader import BlobReader
 from aether_data.storage.base import ObjectStore
+from aether_data.workspace._turns import Turns, back_off
 from aether_data.workspace._view import EMPTY_TREE, LayeredOverlay, OverlayIndex, SessionView
 from aether_data.workspace.merge import merge_trees
 from aether_data.workspace.paths import normalize_path, parent_and_name, split_path
@@ -133,6 +134,7 @@ class Sessions:
         self._clock = clock
         self._overlays: OrderedDict[tuple[str, int], OverlayIndex] = OrderedDict()
         self._lock = threading.Lock()
+        self._turns = Turns()
         store.put_tree(Tree())
 
     # ----------------------------------------------------------------- create and inspect
@@ -259,21 +261,26 @@ class Sessions:
     def _change(self, session: SessionRef, plan: Callable[[_Draft], object]) -> SessionRecord:
         record = self._writable(session)
         session_id = record.id
-        for attempt in range(_MAX_ATTEMPTS):
-            if attempt:
-                record = self._writable(session_id)
-            draft = _Draft(self.view(record))
-            plan(draft)
-            if not draft.changes:
-                return record
-            try:
-                moved = self.catalog.apply_overlay(
-                    session_id, expected_version=record.version, changes=draft.changes
-                )
-            except PreconditionFailed:
-                continue  # another writer moved the session: plan again on the new version
-            self._remember(moved, draft)
-            return moved
+        with self._turns.of(session_id) as turn:
+            if turn.latest is not None and turn.latest.version > record.version:
+                record = self._writable(turn.latest)  # the writer before us moved it
+            for attempt in range(_MAX_ATTEMPTS):
+                if attempt:
+                    back_off(attempt)
+                    record = self._writable(session_id)
+                draft = _Draft(self.view(record))
+                plan(draft)
+                if not draft.changes:
+                    return record
+                try:
+                    moved = self.catalog.apply_overlay(
+                        session_id, expected_version=record.version, changes=draft.changes
+                    )
+                except PreconditionFailed:
+                    continue  # another writer moved the session: plan again on the new version
+                self._remember(moved, draft)
+                turn.latest = moved
+                return moved
         raise Conflict(f"session {session_id} changed {_MAX_ATTEMPTS} times while we tried")
 
     def _remember(self, record: SessionRecord, draft: _Draft) -> None:
@@ -502,19 +509,22 @@ class Sessions:
         self, session_id: SessionId, new_tree: Callable[[SessionRecord], ObjectId]
     ) -> SessionRecord:
         """Make ``new_tree(record)`` the session's whole tree (base, empty overlay), by CAS."""
-        for _ in range(_MAX_ATTEMPTS):
-            record = self._writable(session_id)
-            tree = new_tree(record)
-            try:
-                return self.catalog.apply_overlay(
-                    session_id,
-                    expected_version=record.version,
-                    changes={},
-                    replace=True,
-                    base_tree=tree,
-                )
-            except PreconditionFailed:
-                continue  # changed meanwhile: decide again on the new version
+        with self._turns.of(session_id):
+            for attempt in range(_MAX_ATTEMPTS):
+                if attempt:
+                    back_off(attempt)
+                record = self._writable(session_id)
+                tree = new_tree(record)
+                try:
+                    return self.catalog.apply_overlay(
+                        session_id,
+                        expected_version=record.version,
+                        changes={},
+                        replace=True,
+                        base_tree=tree,
+                    )
+                except PreconditionFailed:
+                    continue  # changed meanwhile: decide again on the new version
         raise Conflict(f"session {session_id} kept changing while its tree was replaced")
 
     def archive(self, session_id: SessionId) -> SessionRecord:
@@ -537,16 +547,19 @@ class Sessions:
         )
 
     def _set_status(self, session_id: SessionId, status: SessionStatus) -> SessionRecord:
-        for _ in range(_MAX_ATTEMPTS):
-            record = self.get(session_id)
-            if record.status is SessionStatus.RETIRED:
-                raise Forbidden(f"session {session_id} is retired")
-            try:
-                return self.catalog.update_session(
-                    session_id, expected_version=record.version, status=status
-                )
-            except PreconditionFailed:
-                continue
+        with self._turns.of(session_id):
+            for attempt in range(_MAX_ATTEMPTS):
+                if attempt:
+                    back_off(attempt)
+                record = self.get(session_id)
+                if record.status is SessionStatus.RETIRED:
+                    raise Forbidden(f"session {session_id} is retired")
+                try:
+                    return self.catalog.update_session(
+                        session_id, expected_version=record.version, status=status
+                    )
+                except PreconditionFailed:
+                    continue
         raise Conflict(f"session {session_id} kept changing")
 
 
