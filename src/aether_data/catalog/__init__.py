@@ -1,5 +1,6 @@
 """The metadata catalog: sources, refs, commit index, sessions, overlays, checkpoints, API tokens
-and import jobs, each source, session, token and job owned by a tenant.
+and import jobs, each source, session, token and job owned by a tenant; and for reviews, the
+knowledge entries of sessions and sources, the audit log of events and the message bus.
 
 ``Catalog`` is the contract; ``SqlCatalog`` implements it on SQLite (WAL) and PostgreSQL.
 """
@@ -10,10 +11,14 @@ from .base import Catalog
 from .records import (
     DEFAULT_BRANCH,
     DEFAULT_TENANT,
+    BusMessage,
     CheckpointRecord,
     CommitRecord,
+    EventRecord,
     JobRecord,
     JobStatus,
+    KvRecord,
+    KvScope,
     OverlayEntry,
     OverlayKind,
     Page,
@@ -29,11 +34,15 @@ from .sql import SqlCatalog
 __all__ = [
     "DEFAULT_BRANCH",
     "DEFAULT_TENANT",
+    "BusMessage",
     "Catalog",
     "CheckpointRecord",
     "CommitRecord",
+    "EventRecord",
     "JobRecord",
     "JobStatus",
+    "KvRecord",
+    "KvScope",
     "OverlayEntry",
     "OverlayKind",
     "Page",

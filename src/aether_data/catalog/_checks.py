@@ -33,6 +33,10 @@ _REF_BAD_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_REF = 255
 _MAX_TAG = 100
+_MAX_LABEL = 255
+_MAX_KEY = 1024
+# Like paths, a key is part of a primary key and must fit PostgreSQL's b-tree entries.
+_MAX_KEY_BYTES = 2048
 # PostgreSQL b-tree entries must stay under ~2.7 kB; the path is part of a primary key.
 _MAX_PATH_BYTES = 2048
 _NEEDS_OBJECT = {OverlayKind.FILE, OverlayKind.EXEC, OverlayKind.LINK}
@@ -55,6 +59,11 @@ def session_id(value: object) -> SessionId:
 
 def tenant(value: object) -> str:
     return _match(_NAME, value, "tenant")
+
+
+def kv_owner(value: object) -> str:
+    """A session id or source name: both are named alike."""
+    return _match(_NAME, value, "knowledge entry owner")
 
 
 def job_id(value: object) -> str:
@@ -202,3 +211,51 @@ def version(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise Invalid(f"invalid version {value!r}: want an integer >= 1")
     return value
+
+
+def count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid(f"invalid {what} {value!r}: want an integer >= 0")
+    return value
+
+
+def expected_version(value: object) -> int:
+    """A version to compare with; 0 means "not there yet"."""
+    return count(value, "expected version")
+
+
+def kv_key(value: object, what: str = "key") -> str:
+    """A knowledge entry's key (a prefix, ``what="key prefix"``, may also be empty)."""
+    if not isinstance(value, str) or (not value and what == "key"):
+        raise Invalid(f"invalid {what} {value!r}: want a non-empty string")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise Invalid(f"invalid {what} {value[:80]!r}: not valid Unicode text") from exc
+    if len(value) > _MAX_KEY or size > _MAX_KEY_BYTES:
+        raise Invalid(f"{what} too long (over {_MAX_KEY} chars or {_MAX_KEY_BYTES} bytes)")
+    if "\x00" in value:
+        raise Invalid(f"invalid {what} {value[:80]!r}: has a NUL char")
+    return value
+
+
+def blob(value: object, what: str) -> bytes:
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise Invalid(f"invalid {what}: want bytes, not {type(value).__name__}")
+    return bytes(value)
+
+
+def label(value: object, what: str) -> str:
+    """An event type or bus topic: 1-255 chars without control chars."""
+    if not isinstance(value, str) or not 1 <= len(value) <= _MAX_LABEL or _CONTROL.search(value):
+        raise Invalid(f"invalid {what} {value!r}: want 1-{_MAX_LABEL} chars, no control chars")
+    return value
+
+
+def json_text(value: object, what: str) -> str:
+    """Text that parses as JSON, returned unchanged."""
+    try:
+        json.loads(text(value, what))
+    except ValueError as exc:
+        raise Invalid(f"invalid {what}: not JSON text ({exc})") from exc
+    return value  # type: ignore[return-value]

@@ -85,6 +85,15 @@ def decode_key_cursor(cursor: str) -> str:
     return _unpack(cursor, str)[0]
 
 
+def encode_seq_cursor(seq: int) -> str:
+    """Cursor of a listing ordered by a sequence number."""
+    return _pack([seq])
+
+
+def decode_seq_cursor(cursor: str) -> int:
+    return _unpack(cursor, int)[0]
+
+
 def optional_micros(moment: datetime | None) -> int | None:
     return None if moment is None else to_micros(moment)
 

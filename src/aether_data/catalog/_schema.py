@@ -12,6 +12,8 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -33,6 +35,10 @@ REF = String(255)
 OBJECT_ID = String(64)
 MICROS = BigInteger()
 TOKEN_ID = String(32)
+LABEL = String(255)
+KV_KEY = String(1024)
+# SQLite makes only a column of type exactly INTEGER the rowid (an autoincrementing key).
+SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def _tenant() -> Column:
@@ -162,4 +168,60 @@ import_jobs = Table(
     Column("version", BigInteger, nullable=False),
     Index("ix_import_jobs_tenant_created_at_id", "tenant", "created_at", "id"),
     Index("ix_import_jobs_source", "source"),
+)
+
+# Owned by a session or a source (``scope`` says which): no foreign key can name both, so the
+# catalog deletes an owner's entries itself when it deletes the owner.
+kv_entries = Table(
+    "kv_entries",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("owner", NAME, primary_key=True),
+    Column("key", KV_KEY, primary_key=True),
+    Column("tenant", NAME, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("created_at", MICROS, nullable=False),
+    Column("updated_at", MICROS, nullable=False),
+    Index("ix_kv_entries_tenant", "tenant"),
+)
+
+
+def _seq() -> Column:
+    # AUTOINCREMENT on SQLite: a seq is never reused, even after the newest rows are deleted,
+    # so a reader that has seen seq n never mistakes a later row for one it already has.
+    return Column("seq", SEQ, primary_key=True, autoincrement=True)
+
+
+events = Table(
+    "events",
+    metadata,
+    _seq(),
+    Column("tenant", NAME, nullable=False),
+    Column("type", LABEL, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("session_id", NAME, nullable=True),
+    Column("source", NAME, nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("details", Text, nullable=False),
+    Column("created_at", MICROS, nullable=False),
+    Index("ix_events_tenant_seq", "tenant", "seq"),
+    Index("ix_events_session_id_seq", "session_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
+bus_messages = Table(
+    "bus_messages",
+    metadata,
+    _seq(),
+    Column("tenant", NAME, nullable=False),
+    Column("session_id", NAME, nullable=True),
+    Column("topic", LABEL, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("created_at", MICROS, nullable=False),
+    Index("ix_bus_messages_tenant_seq", "tenant", "seq"),
+    Index("ix_bus_messages_session_id_seq", "session_id", "seq"),
+    sqlite_autoincrement=True,
 )

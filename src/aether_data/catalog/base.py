@@ -1,5 +1,6 @@
 """The catalog contract: metadata for sources, refs, the commit index, sessions, overlays,
-checkpoints, API tokens and import jobs. Documented once here; implementations do not restate it.
+checkpoints, API tokens and import jobs, and the records of reviews (knowledge entries, events,
+bus messages). Documented once here; implementations do not restate it.
 
 Every write is atomic. Refs move only by compare-and-set; sessions and their overlays are guarded
 by the session's ``version``, which every change bumps. Names, ids and paths are validated and
@@ -13,7 +14,7 @@ across all tenants.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -23,10 +24,14 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 from .records import (
     DEFAULT_BRANCH,
     DEFAULT_TENANT,
+    BusMessage,
     CheckpointRecord,
     CommitRecord,
+    EventRecord,
     JobRecord,
     JobStatus,
+    KvRecord,
+    KvScope,
     OverlayEntry,
     Page,
     RefKind,
@@ -93,7 +98,8 @@ class Catalog(ABC):
 
     @abstractmethod
     def delete_source(self, name: SourceName) -> None:
-        """Delete the source with its refs and commit-index rows (sessions stay).
+        """Delete the source with its refs, commit-index rows and knowledge entries (sessions
+        stay).
 
         Raises:
             NotFound: no such source.
@@ -243,7 +249,7 @@ class Catalog(ABC):
 
     @abstractmethod
     def delete_session(self, session_id: SessionId, *, expected_version: int | None = None) -> None:
-        """Delete the session with its overlay and checkpoints.
+        """Delete the session with its overlay, checkpoints and knowledge entries.
 
         Raises:
             NotFound: no such session.
@@ -458,6 +464,212 @@ class Catalog(ABC):
             PreconditionFailed: the job is at another version (another worker moved it).
             NotFound: no such job.
             Invalid: a bad status, error, commit id or version.
+        """
+
+    # --- knowledge entries ---------------------------------------------------------------
+
+    @abstractmethod
+    def put_kv(
+        self,
+        scope: KvScope,
+        owner: str,
+        key: str,
+        value: bytes,
+        *,
+        author: str,
+        tenant: str,
+        expected_version: int | None = None,
+    ) -> KvRecord:
+        """Store ``value`` under ``key`` of a session or source, compare-and-set on the version.
+
+        A new entry starts at version 1; each put bumps it and ``updated_at`` and keeps
+        ``created_at`` and ``tenant``. The owner need not exist, but deleting the session or
+        source deletes its entries. The compare is atomic: of concurrent puts expecting one
+        version, exactly one succeeds.
+
+        Args:
+            scope: whether ``owner`` is a session id or a source name.
+            owner: the session id or source name (named like a source).
+            key: 1-1024 chars (at most 2048 UTF-8 bytes), no NUL.
+            value: the bytes to store.
+            author: who wrote it, free text.
+            tenant: the owner's tenant, recorded when the entry is created.
+            expected_version: ``None`` writes unconditionally; ``0`` only creates (the key must
+                be absent); ``n > 0`` only replaces version ``n``.
+
+        Returns:
+            The entry as written.
+
+        Raises:
+            PreconditionFailed: the entry is not at ``expected_version`` (or exists, for 0);
+                the message says what was expected and what was found.
+            Invalid: a bad scope, owner, key, tenant, value or version.
+        """
+
+    @abstractmethod
+    def get_kv(self, scope: KvScope, owner: str, key: str) -> KvRecord:
+        """Return the entry. Raises ``NotFound``."""
+
+    @abstractmethod
+    def delete_kv(
+        self, scope: KvScope, owner: str, key: str, *, expected_version: int | None = None
+    ) -> None:
+        """Delete the entry, if it is at ``expected_version`` when that is given.
+
+        Raises:
+            NotFound: no such entry.
+            PreconditionFailed: the entry is at another version.
+        """
+
+    @abstractmethod
+    def list_kv(
+        self,
+        scope: KvScope,
+        owner: str,
+        *,
+        prefix: str = "",
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[KvRecord]:
+        """Return a page of the owner's entries whose key starts with ``prefix``, by key.
+
+        The prefix is literal text (``%`` and ``_`` are not wildcards) and case-sensitive.
+        Paging is keyset-based on the key, as for ``list_sources``.
+
+        Args:
+            scope: whether ``owner`` is a session id or a source name.
+            owner: the session id or source name.
+            prefix: only keys starting with this; ``""`` for all.
+            limit: page size, 1-1000.
+            cursor: ``next_cursor`` of the previous page.
+
+        Raises:
+            Invalid: a bad scope, owner, prefix, cursor or limit.
+        """
+
+    @abstractmethod
+    def delete_kv_prefix(self, scope: KvScope, owner: str, prefix: str) -> int:
+        """Delete the owner's entries whose key starts with ``prefix`` (``""``: all of them),
+        atomically; return how many were deleted.
+
+        Raises:
+            Invalid: a bad scope, owner or prefix.
+        """
+
+    # --- events --------------------------------------------------------------------------
+
+    @abstractmethod
+    def append_event(self, event: EventRecord) -> EventRecord:
+        """Append an event to the audit log; every field is stored as given but ``seq``.
+
+        Seqs grow in commit order: once a reader has seen seq ``n``, no event with a seq up to
+        ``n`` appears later, so polling with ``after_seq`` misses none.
+
+        Args:
+            event: the event; its ``seq`` is ignored (pass 0). ``type`` is 1-255 chars without
+                control chars, ``details`` a JSON-serialisable mapping, ``session_id`` and
+                ``source`` named like a source (they need not exist).
+
+        Returns:
+            The event as stored, with the ``seq`` the catalog assigned.
+
+        Raises:
+            Invalid: a bad field or a naive timestamp.
+        """
+
+    @abstractmethod
+    def list_events(
+        self,
+        *,
+        tenant: str | None = None,
+        types: Sequence[str] | None = None,
+        session_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_seq: int = 0,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[EventRecord]:
+        """Return a page of events matching every given filter, by ``seq`` ascending.
+
+        Args:
+            tenant: only this tenant's events.
+            types: only events of one of these types; an entry ending in ``.*`` matches every
+                type with that prefix (``"session.*"`` matches ``session.write``, not
+                ``session``). An empty list matches nothing.
+            session_id: only events about this session.
+            since: only events created at or after this time.
+            until: only events created before this time.
+            after_seq: only events with a greater seq.
+            limit: page size, 1-1000.
+            cursor: ``next_cursor`` of the previous page.
+
+        Raises:
+            Invalid: a bad type, cursor, limit, ``after_seq`` or a naive timestamp.
+        """
+
+    # --- the bus -------------------------------------------------------------------------
+
+    @abstractmethod
+    def publish(self, message: BusMessage) -> BusMessage:
+        """Append a message to the bus; every field is stored as given but ``seq``.
+
+        Seqs grow in commit order, as for ``append_event``, and are never reused (not even
+        after ``prune_bus``).
+
+        Args:
+            message: the message; its ``seq`` is ignored (pass 0). ``topic`` is 1-255 chars
+                without control chars, ``body`` JSON text, ``session_id`` ``None`` for a
+                tenant-wide message.
+
+        Returns:
+            The message as stored, with the ``seq`` the catalog assigned.
+
+        Raises:
+            Invalid: a bad field, a body that is not JSON or a naive timestamp.
+        """
+
+    @abstractmethod
+    def read_bus(
+        self,
+        *,
+        tenant: str,
+        after_seq: int = 0,
+        session_id: str | None = None,
+        include_tenant_wide: bool = True,
+        limit: int = 1000,
+    ) -> list[BusMessage]:
+        """Return up to ``limit`` (1-1000) of the tenant's messages with a seq greater than
+        ``after_seq``, by seq ascending.
+
+        Args:
+            tenant: the tenant.
+            after_seq: the last seq the reader has seen.
+            session_id: only this session's messages, and the tenant-wide ones unless
+                ``include_tenant_wide`` is false; ``None``: all the tenant's messages.
+            include_tenant_wide: with ``session_id``, also the messages for no session.
+            limit: the most messages to return.
+
+        Raises:
+            Invalid: a bad limit or ``after_seq``.
+        """
+
+    @abstractmethod
+    def last_bus_seq(self, *, tenant: str) -> int:
+        """Return the greatest seq of the tenant's messages, 0 when it has none."""
+
+    @abstractmethod
+    def prune_bus(self, *, before: datetime | None = None, keep_last: int | None = None) -> int:
+        """Delete old bus messages of every tenant; return how many were deleted.
+
+        A message goes if it matches any given criterion; with neither, nothing goes.
+
+        Args:
+            before: delete the messages created before this time.
+            keep_last: delete all but the newest ``keep_last`` messages (across all tenants).
+
+        Raises:
+            Invalid: a naive timestamp or a negative ``keep_last``.
         """
 
     # --- reachability --------------------------------------------------------------------

@@ -13,10 +13,14 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 __all__ = [
     "DEFAULT_BRANCH",
     "DEFAULT_TENANT",
+    "BusMessage",
     "CheckpointRecord",
     "CommitRecord",
+    "EventRecord",
     "JobRecord",
     "JobStatus",
+    "KvRecord",
+    "KvScope",
     "OverlayEntry",
     "OverlayKind",
     "Page",
@@ -65,6 +69,13 @@ class JobStatus(StrEnum):
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+
+
+class KvScope(StrEnum):
+    """What owns a knowledge entry: a session (by id) or a source (by name)."""
+
+    SESSION = "session"
+    SOURCE = "source"
 
 
 class OverlayKind(StrEnum):
@@ -190,6 +201,55 @@ class JobRecord:
     created_at: datetime = field(default_factory=_utc_now)
     updated_at: datetime = field(default_factory=_utc_now)
     version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class KvRecord:
+    """A knowledge entry: a value under a key of a session or source, guarded by ``version``."""
+
+    scope: KvScope
+    owner: str
+    key: str
+    value: bytes
+    version: int
+    author: str
+    tenant: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def size(self) -> int:
+        """The value's length in bytes."""
+        return len(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One entry of the audit log; ``seq`` orders the log (the catalog assigns it)."""
+
+    seq: int
+    tenant: str
+    type: str
+    actor: str
+    created_at: datetime
+    session_id: str | None = None
+    source: str | None = None
+    subject: str | None = None
+    details: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class BusMessage:
+    """A message on the bus: JSON text on a topic, for one session or (``session_id`` None)
+    the whole tenant; ``seq`` orders the bus (the catalog assigns it)."""
+
+    seq: int
+    tenant: str
+    topic: str
+    body: str
+    author: str
+    created_at: datetime
+    session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from ._schema import (
     sources,
 )
 from ._sql_base import SqlBase, after, created_cursor
+from ._sql_review import SqlReviewRecords
 from ._sql_tokens_jobs import SqlTokensAndJobs
 from .base import Catalog
 from .records import (
@@ -50,6 +51,7 @@ from .records import (
     DEFAULT_TENANT,
     CheckpointRecord,
     CommitRecord,
+    KvScope,
     OverlayEntry,
     Page,
     RefKind,
@@ -70,7 +72,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(SqlTokensAndJobs, SqlBase, Catalog):
+class SqlCatalog(SqlReviewRecords, SqlTokensAndJobs, SqlBase, Catalog):
     """The catalog on SQLAlchemy Core; opening it migrates the schema to the newest revision.
 
     Args:
@@ -170,6 +172,7 @@ class SqlCatalog(SqlTokensAndJobs, SqlBase, Catalog):
         with self._write() as conn:
             if not conn.execute(delete(sources).where(sources.c.name == name)).rowcount:
                 raise NotFound(f"no source {name!r}")
+            self._delete_kv_of(conn, KvScope.SOURCE, name)
 
     # --- refs ----------------------------------------------------------------------------
 
@@ -375,6 +378,7 @@ class SqlCatalog(SqlTokensAndJobs, SqlBase, Catalog):
         with self._write() as conn:
             if not conn.execute(delete(sessions).where(*where)).rowcount:
                 self._version_mismatch(conn, session_id, expected_version)
+            self._delete_kv_of(conn, KvScope.SESSION, session_id)
 
     # --- overlays ------------------------------------------------------------------------
 
