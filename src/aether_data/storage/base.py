@@ -48,6 +48,12 @@ _READ_PIECE = 1 << 20
 # Objects shorter than this are read whole by open(): one read instead of header + body.
 _WHOLE_READ = 64 << 10
 _TREE_CACHE_SIZE = 4096
+# Kinds whose payload hashes to the object's id: each can be read as a file's bytes.
+_WHOLE = frozenset({Kind.BLOB, Kind.TREE, Kind.COMMIT})
+_STRUCTURED = frozenset({Kind.TREE, Kind.COMMIT})
+# How the canonical bytes of trees (and tree pages) and of commits begin (objects/tree.py,
+# objects/commit.py): a blob that begins so may be one stored before its tree or commit.
+_MAGIC = {Kind.TREE: b"aether-tree", Kind.COMMIT: b"aether-commit "}
 # Small files' payloads kept in memory by open(): 32 MiB in all, none over 64 KiB.
 _BLOB_CACHE_BYTES = 32 << 20
 
@@ -188,8 +194,13 @@ class ObjectStore(ABC):
 
     def _store(self, oid: ObjectId, kind: Kind, payload: bytes | memoryview, sync: bool) -> None:
         # Write-once: an existing object is only freshened, so gc sees it as recently used.
-        if self.has(oid) and self._touch(oid):
-            return
+        # One exception: a file that holds exactly the bytes of a tree or commit has its id;
+        # when the tree or commit is stored after it, the object is stored again as that kind,
+        # so gc walks its children. Files read any whole object (their bytes are the same).
+        if self.has(oid):
+            upgrade = kind in _STRUCTURED and self.kind(oid) is Kind.BLOB
+            if not upgrade and self._touch(oid):
+                return
         self._put(oid, pack(kind, payload, compress=kind is not Kind.CHUNKS), sync)
 
     def load(self, oid: ObjectId, *, verify: bool = True) -> tuple[Kind, bytes]:
@@ -306,7 +317,7 @@ class ObjectStore(ABC):
         kind, payload = self._decode(oid, head)  # the whole object came in one read
         if kind is Kind.CHUNKS:
             return BlobReader(ChunkIndex.decode(payload), self._load_blob)
-        if kind is not Kind.BLOB:
+        if kind not in _WHOLE:
             raise Invalid(f"object {oid} is a {kind.name.lower()}, not a file")
         self._blobs.put(oid, payload)
         return _whole_reader(oid, payload)
@@ -320,7 +331,7 @@ class ObjectStore(ABC):
         header = self._header(oid, head)
         if header.kind is Kind.CHUNKS:
             return ChunkIndex.decode(self.load(oid)[1])
-        if header.kind is not Kind.BLOB:
+        if header.kind not in _WHOLE:
             raise Invalid(f"object {oid} is a {header.kind.name.lower()}, not a file")
         return ChunkIndex(oid, header.size, (ChunkRef(oid, header.size),))
 
@@ -332,7 +343,7 @@ class ObjectStore(ABC):
 
     def _load_blob(self, oid: ObjectId) -> bytes:
         kind, payload = self.load(oid)
-        if kind is not Kind.BLOB:
+        if kind not in _WHOLE:
             raise Corrupt(oid, f"expected a blob, found a {kind.name.lower()}")
         return payload
 
@@ -377,9 +388,9 @@ class ObjectStore(ABC):
 
     def _expect(self, oid: ObjectId, want: Kind) -> bytes:
         kind, payload = self.load(oid)
-        if kind is not want:
-            raise Invalid(f"object {oid} is a {kind.name.lower()}, not a {want.name.lower()}")
-        return payload
+        if kind is want or (kind is Kind.BLOB and payload.startswith(_MAGIC[want])):
+            return payload  # a blob may hold a tree's or commit's exact bytes (see _store)
+        raise Invalid(f"object {oid} is a {kind.name.lower()}, not a {want.name.lower()}")
 
 
 class _Prefixed:
