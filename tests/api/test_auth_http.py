@@ -15,7 +15,7 @@ import pytest
 from _apitest import assert_problem
 
 from _live import LiveServer
-from aether_data.wire import protocol
+from aether_data.wire import protocol, review
 
 PUBLIC_PATHS = {"/health", "/metrics"}
 WRITE_METHODS = {"post", "put", "delete", "patch"}
@@ -39,6 +39,13 @@ BODIES: dict[str, object] = {
     "create_ref": {"name": "r"},
     "start_import": {"origin": "https://example.invalid/x.tar"},
     "create_token": {"name": "t", "scopes": ["session.read"]},
+    "publish": {"topic": "t"},
+}
+
+# Required query parameters, for the same reason.
+QUERIES: dict[str, dict[str, str]] = {
+    "kv_delete_prefix": {"prefix": "k"},
+    "source_kv_delete_prefix": {"prefix": "k"},
 }
 
 
@@ -60,6 +67,9 @@ def _call(
     client: httpx.Client, method: str, path: str, operation: dict, values: dict[str, str]
 ) -> httpx.Response:
     url = path.format(**values)
+    params = QUERIES.get(operation["operationId"])
+    if params:
+        url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
     body = BODIES.get(operation["operationId"])
     if body is not None:
         text = json.dumps(body).replace("{session_id}", values["session_id"])
@@ -77,7 +87,15 @@ def values(admin: httpx.Client) -> dict[str, str]:
     admin.put(f"/v1/sessions/{sid}/files/a.txt", content=b"a")
     name = f"src-{uuid.uuid4().hex[:8]}"
     admin.post("/v1/sources", json={"name": name})
-    return {"session_id": sid, "path": "a.txt", "name": name, "job_id": "job", "token_id": "tok"}
+    admin.put(f"/v1/sessions/{sid}/kv/k", content=b"v")
+    return {
+        "session_id": sid,
+        "path": "a.txt",
+        "name": name,
+        "job_id": "job",
+        "token_id": "tok",
+        "key": "k",
+    }
 
 
 def test_every_operation_is_documented_with_its_scope(schema: dict) -> None:
@@ -91,9 +109,9 @@ def test_every_operation_is_documented_with_its_scope(schema: dict) -> None:
         assert scope in operation["description"] or scope == "any", (method, path)
 
 
-def _protocol_routes() -> dict[tuple[str, str], str]:
+def _protocol_routes(module=protocol) -> dict[tuple[str, str], str]:
     routes = {}
-    for line in (protocol.__doc__ or "").splitlines():
+    for line in (module.__doc__ or "").splitlines():
         match = re.match(r"(GET|HEAD|POST|PUT|DELETE)\s+(/\S+).*\s(\S+)$", line)
         if match:
             path = re.sub(r"\{[^}]*\}", "{}", match.group(2).split("?")[0])
@@ -108,8 +126,14 @@ def test_the_protocol_route_table_is_served_with_its_scopes(schema: dict) -> Non
     }
     table = _protocol_routes()
     assert len(table) == 37  # GET files serves both read and download
-    for route, scope in table.items():
+    review_table = _protocol_routes(review)
+    assert len(review_table) == 10  # and the same five knowledge routes under /sources/{name}
+    for route, scope in (table | review_table).items():
         assert served.get(route) == scope, route
+    for (method, path), scope in review_table.items():
+        if "/kv" in path:
+            source_scope = scope.replace("session.", "source.")
+            assert served[method, path.replace("/sessions/", "/sources/")] == source_scope
 
 
 def test_no_token_is_401_everywhere(schema: dict, server: LiveServer, values: dict) -> None:

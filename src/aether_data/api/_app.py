@@ -16,12 +16,19 @@ from litestar.openapi.spec import Components, SecurityScheme
 from aether_data.api._auth import (
     TokenCache,
     auth_middleware,
+    provide_review,
     provide_services,
     provide_workspace,
 )
 from aether_data.api._files import FilesController
 from aether_data.api._metrics import Metrics, metrics_middleware
 from aether_data.api._problems import EXCEPTION_HANDLERS
+from aether_data.api._review import (
+    BusController,
+    EventsController,
+    SessionKvController,
+    SourceKvController,
+)
 from aether_data.api._routes import BEARER
 from aether_data.api._sessions import SessionsController
 from aether_data.api._sources import ImportsController, SourcesController
@@ -94,10 +101,15 @@ def create_app(
             ImportsController,
             TokensController,
             SystemController,
+            SessionKvController,
+            SourceKvController,
+            BusController,
+            EventsController,
         ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "ws": Provide(provide_workspace, sync_to_thread=False),
+            "review": Provide(provide_review, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[metrics_middleware, auth_middleware],

@@ -22,7 +22,7 @@ from litestar.types import Scope as ASGIScope
 
 from aether_data.api._routes import PUBLIC, WHOEVER
 from aether_data.errors import Forbidden, Unauthorized
-from aether_data.service import Scope, Services
+from aether_data.service import EmbeddedReview, Scope, Services
 from aether_data.wire import WorkspaceAPI
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "WorkspaceDep",
     "auth_middleware",
     "caller_of",
+    "provide_review",
     "provide_services",
     "provide_workspace",
 ]
@@ -153,8 +154,16 @@ def provide_services(request: ASGIConnection) -> Services:
     return request.app.state.services
 
 
+def provide_review(request: ASGIConnection) -> EmbeddedReview:
+    """Dependency: the caller's tenant's ``ReviewAPI``, acting as the caller's token."""
+    services: Services = request.app.state.services
+    caller = caller_of(request)
+    return services.review(caller.tenant, caller.token)
+
+
 def provide_workspace(request: ASGIConnection) -> WorkspaceAPI:
     """Dependency: the caller's tenant's workspace (local imports off: a server must not read
     its own disk on a caller's behalf)."""
     services: Services = request.app.state.services
-    return services.workspace(caller_of(request).tenant, local_imports=False)
+    caller = caller_of(request)
+    return services.workspace(caller.tenant, local_imports=False, actor=caller.token)

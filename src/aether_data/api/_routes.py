@@ -118,7 +118,8 @@ def operation(
     def declare(fn: Callable[..., Any]) -> Any:
         sync = {} if inspect.iscoroutinefunction(fn) else {"sync_to_thread": True}
         decorator = _DECORATORS[method]
-        return decorator(path, summary=summary, operation_id=fn.__name__, **sync, **options)(fn)
+        operation_id = options.pop("operation_id", fn.__name__)
+        return decorator(path, summary=summary, operation_id=operation_id, **sync, **options)(fn)
 
     return declare
 

@@ -9,8 +9,10 @@ from urllib.parse import urlparse
 
 from aether_data.catalog import DEFAULT_TENANT, Catalog, SqlCatalog
 from aether_data.errors import Invalid
+from aether_data.review import Bus, Events, Knowledge
 from aether_data.service._convert import token as token_value
 from aether_data.service.jobs import ImportJobs
+from aether_data.service.review import EmbeddedReview
 from aether_data.service.tokens import ALL_SCOPES, READ_SCOPES, Scope, Tokens
 from aether_data.service.workspace import EmbeddedWorkspace
 from aether_data.settings import Settings
@@ -19,7 +21,9 @@ from aether_data.workspace import Sessions, Sources
 
 __all__ = [
     "ALL_SCOPES",
+    "LOCAL_ACTOR",
     "READ_SCOPES",
+    "EmbeddedReview",
     "EmbeddedWorkspace",
     "ImportJobs",
     "Scope",
@@ -30,6 +34,10 @@ __all__ = [
     "open_store",
     "token_value",
 ]
+
+
+LOCAL_ACTOR = "local"
+"""Who acts when the embedded workspace is used without a token (the CLI on one machine)."""
 
 
 def open_store(settings: Settings) -> ObjectStore:
@@ -83,12 +91,36 @@ class Services:
         """Asynchronous imports into sources, run on this process's worker threads."""
         return ImportJobs(self.store, self.catalog, self.sources)
 
+    @cached_property
+    def knowledge(self) -> Knowledge:
+        """Knowledge entries of sessions and sources."""
+        return Knowledge(self.catalog)
+
+    @cached_property
+    def bus(self) -> Bus:
+        """The message bus (one per process: it wakes this process's subscribers)."""
+        return Bus(self.catalog)
+
+    @cached_property
+    def events(self) -> Events:
+        """The audit log (one per process: it wakes this process's followers)."""
+        return Events(self.catalog)
+
+    def review(self, tenant: str = DEFAULT_TENANT, actor: str = LOCAL_ACTOR) -> EmbeddedReview:
+        """The ``ReviewAPI`` of one tenant, acting as ``actor``."""
+        return EmbeddedReview(self, tenant, actor)
+
     def workspace(
-        self, tenant: str = DEFAULT_TENANT, *, local_imports: bool = True
+        self,
+        tenant: str = DEFAULT_TENANT,
+        *,
+        local_imports: bool = True,
+        actor: str = LOCAL_ACTOR,
     ) -> EmbeddedWorkspace:
-        """The ``WorkspaceAPI`` of one tenant. ``local_imports`` lets imports read local
-        folders and ``file://`` URLs (the embedded default; the HTTP service turns it off)."""
-        return EmbeddedWorkspace(self, tenant, local_imports=local_imports)
+        """The ``WorkspaceAPI`` of one tenant, acting as ``actor`` (who the audit log names).
+        ``local_imports`` lets imports read local folders and ``file://`` URLs (the embedded
+        default; the HTTP service turns it off)."""
+        return EmbeddedWorkspace(self, tenant, local_imports=local_imports, actor=actor)
 
     def close(self) -> None:
         """Stop import workers and close both backends."""

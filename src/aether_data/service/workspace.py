@@ -19,6 +19,7 @@ from aether_data.errors import Invalid, NotFound
 from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, SourceName
 from aether_data.objects import EntryKind
 from aether_data.service import _convert as to
+from aether_data.service._audit import RESULT, audited
 from aether_data.storage._reader import BlobReader
 from aether_data.wire import (
     BatchOperation,
@@ -70,10 +71,17 @@ def _page(items: Sequence[Any], cursor: str | None, limit: int, key) -> Page:
 class EmbeddedWorkspace:
     """``WorkspaceAPI`` over in-process sessions and sources, for one tenant."""
 
-    def __init__(self, services: Services, tenant: str, *, local_imports: bool = True) -> None:
+    def __init__(
+        self, services: Services, tenant: str, *, local_imports: bool = True, actor: str = "local"
+    ) -> None:
         self._services = services
         self.tenant = tenant
+        self.actor = actor
         self._local_imports = local_imports
+
+    def record(self, kind: str, **fields: Any) -> None:
+        """Append an event of this tenant and actor to the audit log."""
+        self._services.events.record(self.tenant, kind, self.actor, **fields)
 
     @property
     def _sessions(self) -> Sessions:
@@ -88,6 +96,14 @@ class EmbeddedWorkspace:
         return self._services.store
 
     # ----------------------------------------------------------------- tenancy
+    def owned_session(self, session_id: str) -> SessionRecord:
+        """The record of a session of this tenant; ``NotFound`` for any other."""
+        return self._session(session_id)
+
+    def owned_source(self, name: str) -> SourceRecord:
+        """The record of a source of this tenant; ``NotFound`` for any other."""
+        return self._source(name)
+
     def _session(self, session_id: str) -> SessionRecord:
         try:
             record = self._sessions.get(SessionId(session_id))
@@ -110,6 +126,7 @@ class EmbeddedWorkspace:
         return record
 
     # ----------------------------------------------------------------- sessions
+    @audited("session.create", session=RESULT, details={"source": "source", "template": "template"})
     def create_session(
         self,
         *,
@@ -166,6 +183,7 @@ class EmbeddedWorkspace:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    @audited("session.create", session=RESULT, details={"name": "name"})
     def upload_session(
         self, archive: BinaryIO, *, name: str | None = None, tags: Sequence[str] = ()
     ) -> Session:
@@ -200,9 +218,11 @@ class EmbeddedWorkspace:
             filters["tag"] = tag
         return _converted(self._sessions.list(**filters), to.session)
 
+    @audited("session.fork", session=RESULT, details={"parent": "session_id"})
     def fork(self, session_id: str, *, name: str | None = None) -> Session:
         return to.session(self._sessions.fork(self._sid(session_id), name=name))
 
+    @audited("session.checkpoint", session="session_id", subject="<result>.name")
     def checkpoint(
         self, session_id: str, name: str | None = None, *, message: str = ""
     ) -> Checkpoint:
@@ -217,13 +237,21 @@ class EmbeddedWorkspace:
         page = _page(ordered, cursor, limit, _checkpoint_key)
         return Page(items=[to.checkpoint(r) for r in page.items], next_cursor=page.next_cursor)
 
+    @audited("session.restore", session="session_id", subject="checkpoint")
     def restore(self, session_id: str, checkpoint: str) -> Session:
         return to.session(self._sessions.restore(self._sid(session_id), checkpoint))
 
+    @audited("session.merge_from", session="session_id", subject="other")
     def merge_from(self, session_id: str, other: str) -> Session:
         sid, other_id = self._sid(session_id), self._sid(other)
         return to.session(self._sessions.merge_from(sid, other_id))
 
+    @audited(
+        "session.commit",
+        session="session_id",
+        subject="<result>.branch",
+        details={"commit": "<result>.commit"},
+    )
     def commit(
         self, session_id: str, *, message: str, author: str = "aether", branch: str | None = None
     ) -> CommitResult:
@@ -232,6 +260,12 @@ class EmbeddedWorkspace:
         )
         return to.commit_result(outcome)
 
+    @audited(
+        "session.resolve",
+        session="session_id",
+        subject="<result>.branch",
+        details={"commit": "<result>.commit"},
+    )
     def resolve(
         self,
         session_id: str,
@@ -245,6 +279,7 @@ class EmbeddedWorkspace:
         )
         return to.commit_result(outcome)
 
+    @audited("session.promote", session="session_id", source="source", subject="<result>.name")
     def promote(
         self,
         session_id: str,
@@ -275,9 +310,11 @@ class EmbeddedWorkspace:
         )
         return created.name, created.default_branch, self._sources.resolve(created.name)[0]
 
+    @audited("session.archive", session="session_id")
     def archive(self, session_id: str) -> Session:
         return to.session(self._sessions.archive(self._sid(session_id)))
 
+    @audited("session.retire", session="session_id")
     def retire(self, session_id: str) -> Session:
         return to.session(self._sessions.retire(self._sid(session_id)))
 
@@ -351,6 +388,7 @@ class EmbeddedWorkspace:
             shutil.copyfileobj(reader, out, _COPY_PIECE)
         return found
 
+    @audited("file.write", session="session_id", subject="path", details={"id": "<result>.id"})
     def write(
         self,
         session_id: str,
@@ -365,6 +403,7 @@ class EmbeddedWorkspace:
         )
         return to.entry(item)
 
+    @audited("file.delete", session="session_id", subject="path")
     def delete(
         self,
         session_id: str,
@@ -377,12 +416,15 @@ class EmbeddedWorkspace:
             self._session(session_id), path, expected=expected, recursive=recursive
         )
 
+    @audited("dir.create", session="session_id", subject="path")
     def mkdir(self, session_id: str, path: str, *, exist_ok: bool = False) -> None:
         self._sessions.mkdir(self._session(session_id), path, exist_ok=exist_ok)
 
+    @audited("dir.delete", session="session_id", subject="path")
     def rmdir(self, session_id: str, path: str) -> None:
         self._sessions.rmdir(self._session(session_id), path)
 
+    @audited("file.rename", session="session_id", subject="source", details={"to": "destination"})
     def rename(
         self,
         session_id: str,
@@ -396,14 +438,17 @@ class EmbeddedWorkspace:
             self._session(session_id), source, destination, overwrite=overwrite, expected=expected
         )
 
+    @audited("link.create", session="session_id", subject="path", details={"target": "target"})
     def symlink(self, session_id: str, path: str, target: str) -> Entry:
         return to.entry(self._sessions.symlink(self._session(session_id), path, target))
 
+    @audited("session.batch", session="session_id")
     def batch(self, session_id: str, operations: Iterable[BatchOperation]) -> Session:
         steps = [_batch_step(op) for op in operations]
         return to.session(self._sessions.batch(self._session(session_id), steps))
 
     # ----------------------------------------------------------------- sources
+    @audited("source.create", source="name")
     def create_source(self, name: str, *, description: str = "") -> Source:
         record = self._sources.create(name, description=description, tenant=self.tenant)
         return to.source(record)
@@ -421,6 +466,7 @@ class EmbeddedWorkspace:
         page = _page(refs, cursor, limit, lambda r: r.name)
         return Page(items=[to.ref(r) for r in page.items], next_cursor=page.next_cursor)
 
+    @audited("ref.create", source="source", subject="name", details={"kind": "kind"})
     def create_ref(
         self, source: str, name: str, *, at: str | None = None, kind: str = "branch"
     ) -> Ref:
@@ -448,6 +494,7 @@ class EmbeddedWorkspace:
         items = [to.commit(cid, c) for cid, c in found[:limit]]
         return Page(items=items, next_cursor=found[limit][0] if len(found) > limit else None)
 
+    @audited("import.start", source="source", subject=RESULT, details={"origin": "origin"})
     def start_import(
         self,
         source: str,
