@@ -1,16 +1,17 @@
-"""``AsyncAetherClient``: the same methods as ``AetherClient``, as coroutines
-(``httpx.AsyncClient``)."""
+"""``AsyncAetherClient``: the same methods as ``AetherClient``, as coroutines (the two streams
+as async iterators; ``httpx.AsyncClient``)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from aether_data.client import _plans
+from aether_data.client import _plans, _review_plans
 from aether_data.client._calls import (
     PIECE,
     Call,
@@ -22,7 +23,9 @@ from aether_data.client._calls import (
     signature_with_self,
     unreachable,
 )
-from aether_data.client._sync import DEFAULT_TIMEOUT
+from aether_data.client._sse import Resume
+from aether_data.client._sync import DEFAULT_TIMEOUT, stream_timeout
+from aether_data.wire.review import BusMessage, Event
 
 __all__ = ["AsyncAetherClient"]
 
@@ -47,8 +50,8 @@ async def _apieces(stream: BinaryIO) -> AsyncIterator[bytes]:
 
 
 class AsyncAetherClient:
-    """``AetherClient`` for asyncio: every API method is a coroutine; the arguments,
-    return values and errors are the same.
+    """``AetherClient`` for asyncio: every API method is a coroutine (``subscribe`` and
+    ``follow_events`` are async iterators); the arguments, return values and errors are the same.
 
     Args:
         base_url: The server, e.g. ``http://127.0.0.1:8000``.
@@ -130,6 +133,31 @@ class AsyncAetherClient:
             received += len(piece)
         return Reply(status, headers, b"", received)
 
+    async def _follow(self, resume: Resume[T]) -> AsyncIterator[T]:
+        """``AetherClient._follow``, asynchronously."""
+        timeout = stream_timeout(self._http.timeout)
+        while True:
+            try:
+                async with self._http.stream(
+                    "GET",
+                    resume.url,
+                    params=resume.query,
+                    headers=resume.headers(),
+                    timeout=timeout,
+                ) as response:
+                    if response.is_error:
+                        status, headers, url = response.status_code, response.headers, response.url
+                        pause = resume.refused(status, headers, await response.aread(), str(url))
+                    else:
+                        resume.opened()
+                        async for line in response.aiter_lines():
+                            if (item := resume.feed(line)) is not None:
+                                yield item
+                        pause = resume.dropped(None)
+            except httpx.TransportError as exc:
+                pause = resume.dropped(exc)
+            await asyncio.sleep(pause)
+
     # ------------------------------------------------------------ sessions
     create_session = _coroutine(_plans.create_session)
     upload_session = _coroutine(_plans.upload_session)
@@ -177,3 +205,50 @@ class AsyncAetherClient:
     create_token = _coroutine(_plans.create_token)
     list_tokens = _coroutine(_plans.list_tokens)
     revoke_token = _coroutine(_plans.revoke_token)
+    # ------------------------------------------------------------ knowledge, bus, events
+    kv_get = _coroutine(_review_plans.kv_get)
+    kv_put = _coroutine(_review_plans.kv_put)
+    kv_delete = _coroutine(_review_plans.kv_delete)
+    kv_list = _coroutine(_review_plans.kv_list)
+    kv_delete_prefix = _coroutine(_review_plans.kv_delete_prefix)
+    publish = _coroutine(_review_plans.publish)
+    bus_read = _coroutine(_review_plans.bus_read)
+    list_events = _coroutine(_review_plans.list_events)
+
+    async def subscribe(
+        self,
+        patterns: Sequence[str] = ("*",),
+        *,
+        session_id: str | None = None,
+        session_only: bool = False,
+        after_seq: int | None = None,
+        last: int | None = None,
+    ) -> AsyncIterator[BusMessage]:
+        """``GET /v1/bus/stream`` (Server-Sent Events)."""
+        url, params = _review_plans.bus_stream(
+            patterns,
+            session_id=session_id,
+            session_only=session_only,
+            after_seq=after_seq,
+            last=last,
+        )
+        async for message in self._follow(
+            Resume(self.base_url, url, params, BusMessage, "message")
+        ):
+            yield message
+
+    async def follow_events(
+        self,
+        *,
+        types: Sequence[str] | None = None,
+        session_id: str | None = None,
+        after_seq: int = 0,
+    ) -> AsyncIterator[Event]:
+        """``GET /v1/events/stream`` (Server-Sent Events)."""
+        url, params = _review_plans.events_stream(
+            types=types, session_id=session_id, after_seq=after_seq
+        )
+        resume = Resume(self.base_url, url, params, Event, "event")
+        async with contextlib.aclosing(self._follow(resume)) as events:
+            async for event in events:
+                yield event

@@ -1,15 +1,16 @@
-"""``AetherClient``: the ``WorkspaceAPI`` over HTTP, synchronous (``httpx.Client``)."""
+"""``AetherClient``: the ``WorkspaceAPI`` and the ``ReviewAPI`` over HTTP, synchronous
+(``httpx.Client``)."""
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from aether_data.client import _plans
+from aether_data.client import _plans, _review_plans
 from aether_data.client._calls import (
     PIECE,
     Call,
@@ -21,6 +22,8 @@ from aether_data.client._calls import (
     signature_with_self,
     unreachable,
 )
+from aether_data.client._sse import Resume
+from aether_data.wire.review import BusMessage, Event
 
 __all__ = ["DEFAULT_TIMEOUT", "AetherClient"]
 
@@ -28,6 +31,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+def stream_timeout(timeout: httpx.Timeout) -> httpx.Timeout:
+    """``timeout`` without a read timeout: a stream may stay quiet for as long as it likes."""
+    return httpx.Timeout(connect=timeout.connect, read=None, write=timeout.write, pool=timeout.pool)
 
 
 def _method(plan: Callable[P, Plan[T]]) -> Callable[Concatenate[AetherClient, P], T]:
@@ -40,9 +48,9 @@ def _method(plan: Callable[P, Plan[T]]) -> Callable[Concatenate[AetherClient, P]
 
 
 class AetherClient:
-    """A ``WorkspaceAPI`` that talks to an Aether server; raises the same errors as the
-    embedded workspace (from the server's problem+json), and ``Unavailable`` naming the URL
-    when the server cannot be reached.
+    """A ``WorkspaceAPI`` and ``ReviewAPI`` that talks to an Aether server; raises the same
+    errors as the embedded implementations (from the server's problem+json), and
+    ``Unavailable`` naming the URL when the server cannot be reached.
 
     Args:
         base_url: The server, e.g. ``http://127.0.0.1:8000`` (routes live under ``/v1``).
@@ -124,6 +132,31 @@ class AetherClient:
             received += len(piece)
         return Reply(status, headers, b"", received)
 
+    def _follow(self, resume: Resume[T]) -> Iterator[T]:
+        """The values of an SSE stream, reconnecting (``Last-Event-ID``) when it drops."""
+        timeout = stream_timeout(self._http.timeout)
+        while True:
+            try:
+                with self._http.stream(
+                    "GET",
+                    resume.url,
+                    params=resume.query,
+                    headers=resume.headers(),
+                    timeout=timeout,
+                ) as response:
+                    if response.is_error:
+                        status, headers, url = response.status_code, response.headers, response.url
+                        pause = resume.refused(status, headers, response.read(), str(url))
+                    else:
+                        resume.opened()
+                        for line in response.iter_lines():
+                            if (item := resume.feed(line)) is not None:
+                                yield item
+                        pause = resume.dropped(None)
+            except httpx.TransportError as exc:
+                pause = resume.dropped(exc)
+            time.sleep(pause)
+
     # ------------------------------------------------------------ sessions
     create_session = _method(_plans.create_session)
     upload_session = _method(_plans.upload_session)
@@ -171,3 +204,44 @@ class AetherClient:
     create_token = _method(_plans.create_token)
     list_tokens = _method(_plans.list_tokens)
     revoke_token = _method(_plans.revoke_token)
+    # ------------------------------------------------------------ knowledge, bus, events
+    kv_get = _method(_review_plans.kv_get)
+    kv_put = _method(_review_plans.kv_put)
+    kv_delete = _method(_review_plans.kv_delete)
+    kv_list = _method(_review_plans.kv_list)
+    kv_delete_prefix = _method(_review_plans.kv_delete_prefix)
+    publish = _method(_review_plans.publish)
+    bus_read = _method(_review_plans.bus_read)
+    list_events = _method(_review_plans.list_events)
+
+    def subscribe(
+        self,
+        patterns: Sequence[str] = ("*",),
+        *,
+        session_id: str | None = None,
+        session_only: bool = False,
+        after_seq: int | None = None,
+        last: int | None = None,
+    ) -> Iterator[BusMessage]:
+        """``GET /v1/bus/stream`` (Server-Sent Events)."""
+        url, params = _review_plans.bus_stream(
+            patterns,
+            session_id=session_id,
+            session_only=session_only,
+            after_seq=after_seq,
+            last=last,
+        )
+        yield from self._follow(Resume(self.base_url, url, params, BusMessage, "message"))
+
+    def follow_events(
+        self,
+        *,
+        types: Sequence[str] | None = None,
+        session_id: str | None = None,
+        after_seq: int = 0,
+    ) -> Iterator[Event]:
+        """``GET /v1/events/stream`` (Server-Sent Events)."""
+        url, params = _review_plans.events_stream(
+            types=types, session_id=session_id, after_seq=after_seq
+        )
+        yield from self._follow(Resume(self.base_url, url, params, Event, "event"))
