@@ -197,8 +197,15 @@ class SqlReviewRecords(SqlBase):
     # --- events --------------------------------------------------------------------------
 
     def append_event(self, event: EventRecord) -> EventRecord:
+        with self._write() as conn:
+            return self._insert_event(conn, event)
+
+    def _insert_event(self, conn: Connection, event: EventRecord) -> EventRecord:
+        """Append ``event`` within the caller's write transaction (last: the turn it takes
+        is held until commit, so nothing else may wait on a lock after it)."""
         row = review_codec.event_row(event)
-        seq = self._append(events, _EVENTS_TURN, row)
+        self._take_turn(conn, _EVENTS_TURN)
+        seq = conn.execute(insert(events).values(row).returning(events.c.seq)).scalar_one()
         return review_codec.event_from_row(row | {"seq": seq})
 
     def list_events(

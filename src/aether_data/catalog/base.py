@@ -282,6 +282,7 @@ class Catalog(ABC):
         changes: Mapping[str, OverlayEntry | None],
         replace: bool = False,
         base_tree: ObjectId | None = None,
+        event: EventRecord | None = None,
     ) -> SessionRecord:
         """Atomically change the overlay if the session is still at ``expected_version``.
 
@@ -293,6 +294,8 @@ class Catalog(ABC):
             replace: clear the whole overlay first (restore, rebase).
             base_tree: also move the session's base tree, in the same transaction (with
                 ``replace``, this is how a session is restored or rebased).
+            event: also append this event to the audit log, in the same transaction (its
+                ``seq`` is ignored): the change and its record land together or not at all.
 
         Returns:
             The session with its bumped version.

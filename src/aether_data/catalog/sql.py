@@ -51,6 +51,7 @@ from .records import (
     DEFAULT_TENANT,
     CheckpointRecord,
     CommitRecord,
+    EventRecord,
     KvScope,
     OverlayEntry,
     Page,
@@ -410,6 +411,7 @@ class SqlCatalog(SqlReviewRecords, SqlTokensAndJobs, SqlBase, Catalog):
         changes: Mapping[str, OverlayEntry | None],
         replace: bool = False,
         base_tree: ObjectId | None = None,
+        event: EventRecord | None = None,
     ) -> SessionRecord:
         checked = {
             check.path(path): None if entry is None else check.entry(entry)
@@ -420,6 +422,8 @@ class SqlCatalog(SqlReviewRecords, SqlTokensAndJobs, SqlBase, Catalog):
             row = self._bump(conn, session_id, expected_version, values)
             self._clear_overlay(conn, session_id, None if replace else list(checked))
             self._insert_entries(conn, session_id, checked)
+            if event is not None:
+                self._insert_event(conn, event)
         return codec.session_from_row(row)
 
     @staticmethod

@@ -58,7 +58,33 @@ class Events:
         details: Mapping[str, Any] | None = None,
     ) -> EventRecord:
         """Append one event; returns it with its sequence number."""
-        event = EventRecord(
+        event = self.make(
+            tenant,
+            kind,
+            actor,
+            session_id=session_id,
+            source=source,
+            subject=subject,
+            details=details,
+        )
+        stored = self.catalog.append_event(event)
+        self.notify()
+        return stored
+
+    def make(
+        self,
+        tenant: str,
+        kind: str,
+        actor: str,
+        *,
+        session_id: str | None = None,
+        source: str | None = None,
+        subject: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> EventRecord:
+        """An event to append along with a change, in its transaction (``seq`` not yet set;
+        call ``notify`` once it is stored)."""
+        return EventRecord(
             seq=0,
             tenant=tenant,
             type=_check_type(kind),
@@ -69,9 +95,10 @@ class Events:
             subject=subject,
             details=dict(details or {}),
         )
-        stored = self.catalog.append_event(event)
+
+    def notify(self) -> None:
+        """Wake this process's followers: events were stored."""
         self._wakeup.ring()
-        return stored
 
     def list(
         self,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -82,6 +83,14 @@ class EmbeddedWorkspace:
     def record(self, kind: str, **fields: Any) -> None:
         """Append an event of this tenant and actor to the audit log."""
         self._services.events.record(self.tenant, kind, self.actor, **fields)
+
+    @contextmanager
+    def recording(self, kind: str, **fields: Any) -> Iterator[None]:
+        """Store the block's change to a session together with its event (one transaction)."""
+        events = self._services.events
+        with self._sessions.recording(events.make(self.tenant, kind, self.actor, **fields)):
+            yield
+        events.notify()
 
     @property
     def _sessions(self) -> Sessions:
@@ -388,7 +397,7 @@ class EmbeddedWorkspace:
             shutil.copyfileobj(reader, out, _COPY_PIECE)
         return found
 
-    @audited("file.write", session="session_id", subject="path", details={"id": "<result>.id"})
+    @audited("file.write", atomic=True, session="session_id", subject="path")
     def write(
         self,
         session_id: str,
@@ -403,7 +412,7 @@ class EmbeddedWorkspace:
         )
         return to.entry(item)
 
-    @audited("file.delete", session="session_id", subject="path")
+    @audited("file.delete", atomic=True, session="session_id", subject="path")
     def delete(
         self,
         session_id: str,
@@ -416,15 +425,21 @@ class EmbeddedWorkspace:
             self._session(session_id), path, expected=expected, recursive=recursive
         )
 
-    @audited("dir.create", session="session_id", subject="path")
+    @audited("dir.create", atomic=True, session="session_id", subject="path")
     def mkdir(self, session_id: str, path: str, *, exist_ok: bool = False) -> None:
         self._sessions.mkdir(self._session(session_id), path, exist_ok=exist_ok)
 
-    @audited("dir.delete", session="session_id", subject="path")
+    @audited("dir.delete", atomic=True, session="session_id", subject="path")
     def rmdir(self, session_id: str, path: str) -> None:
         self._sessions.rmdir(self._session(session_id), path)
 
-    @audited("file.rename", session="session_id", subject="source", details={"to": "destination"})
+    @audited(
+        "file.rename",
+        atomic=True,
+        session="session_id",
+        subject="source",
+        details={"to": "destination"},
+    )
     def rename(
         self,
         session_id: str,
@@ -438,11 +453,17 @@ class EmbeddedWorkspace:
             self._session(session_id), source, destination, overwrite=overwrite, expected=expected
         )
 
-    @audited("link.create", session="session_id", subject="path", details={"target": "target"})
+    @audited(
+        "link.create",
+        atomic=True,
+        session="session_id",
+        subject="path",
+        details={"target": "target"},
+    )
     def symlink(self, session_id: str, path: str, target: str) -> Entry:
         return to.entry(self._sessions.symlink(self._session(session_id), path, target))
 
-    @audited("session.batch", session="session_id")
+    @audited("session.batch", atomic=True, session="session_id")
     def batch(self, session_id: str, operations: Iterable[BatchOperation]) -> Session:
         steps = [_batch_step(op) for op in operations]
         return to.session(self._sessions.batch(self._session(session_id), steps))

@@ -13,7 +13,8 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
@@ -22,6 +23,7 @@ from aether_data.catalog import (
     DEFAULT_TENANT,
     Catalog,
     CheckpointRecord,
+    EventRecord,
     OverlayEntry,
     OverlayKind,
     Page,
@@ -135,7 +137,18 @@ class Sessions:
         self._overlays: OrderedDict[tuple[str, int], OverlayIndex] = OrderedDict()
         self._lock = threading.Lock()
         self._turns = Turns()
+        self._pending = threading.local()
         store.put_tree(Tree())
+
+    @contextmanager
+    def recording(self, event: EventRecord) -> Iterator[None]:
+        """Append ``event`` to the audit log in the same transaction as the change the block
+        makes on this thread (nothing is recorded when the block changes nothing)."""
+        self._pending.event = event
+        try:
+            yield
+        finally:
+            self._pending.event = None
 
     # ----------------------------------------------------------------- create and inspect
     def create(
@@ -272,12 +285,17 @@ class Sessions:
                 plan(draft)
                 if not draft.changes:
                     return record
+                event = getattr(self._pending, "event", None)
                 try:
                     moved = self.catalog.apply_overlay(
-                        session_id, expected_version=record.version, changes=draft.changes
+                        session_id,
+                        expected_version=record.version,
+                        changes=draft.changes,
+                        event=event,
                     )
                 except PreconditionFailed:
                     continue  # another writer moved the session: plan again on the new version
+                self._pending.event = None  # recorded with this change, once
                 self._remember(moved, draft)
                 turn.latest = moved
                 return moved
