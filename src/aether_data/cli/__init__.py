@@ -1,6 +1,7 @@
 """The ``aether`` command line."""
 
 from aether_data.cli import (
+    coordination,
     files,
     maintenance,
     plumbing,
@@ -14,6 +15,7 @@ from aether_data.cli._app import cli
 
 __all__ = [
     "cli",
+    "coordination",
     "files",
     "main",
     "maintenance",
