@@ -79,7 +79,7 @@ def test_limits_and_bad_keys(kv: Knowledge) -> None:
     with pytest.raises(TooLarge):
         put(kv, "big", bytes(1025))
     put(kv, "just-fits", bytes(1024))
-    for key in ["", "a\x00b", "tab\there", "x" * 513]:
+    for key in ["", "/", "//", "a\x00b", "tab\there", "x" * 513]:
         with pytest.raises(Invalid):
             put(kv, key, b"v")
     with pytest.raises(Invalid):

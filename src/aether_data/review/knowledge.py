@@ -20,8 +20,9 @@ def check_key(key: str, *, prefix: bool = False) -> str:
     what = "key prefix" if prefix else "key"
     if not isinstance(key, str):
         raise Invalid(f"a {what} is text, not {type(key).__name__}")
-    if not key and not prefix:
-        raise Invalid("a key must not be empty")
+    if not prefix and not key.strip("/"):
+        # Empty, or slashes alone (which would read as the listing route over HTTP).
+        raise Invalid(f"a key needs a character other than '/', not {key!r}")
     if len(key) > MAX_KEY_CHARS:
         raise Invalid(f"a {what} has at most {MAX_KEY_CHARS} characters, not {len(key)}")
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in key):
