@@ -32,14 +32,24 @@ def test_one_key_at_a_time_and_other_keys_meanwhile() -> None:
     for t in threads:
         t.join()
     assert peak[0] == 1
-    assert len(turns) == 0
+    assert turns.held() == 0
 
 
 def test_a_turn_is_reentrant_and_released_on_error() -> None:
     turns = Turns()
     with pytest.raises(RuntimeError), turns.of("a"), turns.of("a"):
         raise RuntimeError
-    assert len(turns) == 0
+    assert turns.held() == 0
+
+
+def test_idle_turns_are_kept_up_to_a_bound() -> None:
+    turns = Turns(keep=4)
+    for key in "abcdef":
+        with turns.of(key) as turn:
+            turn.latest = key
+    assert len(turns) <= 4
+    with turns.of("f") as turn:
+        assert turn.latest == "f"  # the most recent idle turn still holds what it was left
 
 
 def test_back_off_doubles_up_to_a_limit(monkeypatch: pytest.MonkeyPatch) -> None:

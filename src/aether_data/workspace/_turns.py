@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,17 +35,24 @@ class Turn:
 
 
 class Turns:
-    """One re-entrant turn per key, kept only while someone holds or waits for it."""
+    """One re-entrant turn per key. Idle turns are kept (the most recent ``keep``), so what
+    the last writer left (``Turn.latest``) is still there for a writer that read the session
+    before the last one finished."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 1024) -> None:
         self._lock = threading.Lock()
-        self._turns: dict[str, Turn] = {}
+        self._turns: OrderedDict[str, Turn] = OrderedDict()
+        self._keep = keep
 
     @contextmanager
     def of(self, key: str) -> Iterator[Turn]:
         """Hold ``key``'s turn for the block."""
         with self._lock:
-            turn = self._turns.setdefault(key, Turn())
+            turn = self._turns.get(key)
+            if turn is None:
+                turn = self._turns[key] = Turn()
+                self._forget_idle()
+            self._turns.move_to_end(key)
             turn.users += 1
         try:
             with turn.lock:
@@ -52,8 +60,17 @@ class Turns:
         finally:
             with self._lock:
                 turn.users -= 1
-                if not turn.users:
-                    del self._turns[key]
+
+    def _forget_idle(self) -> None:
+        if len(self._turns) <= self._keep:
+            return
+        for key in [k for k, t in self._turns.items() if not t.users][: len(self._turns) // 2]:
+            del self._turns[key]
+
+    def held(self) -> int:
+        """How many turns someone holds or waits for."""
+        with self._lock:
+            return sum(1 for turn in self._turns.values() if turn.users)
 
     def __len__(self) -> int:
         return len(self._turns)
