@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = [
     "AetherError",
+    "ApprovalRequired",
+    "ChecksFailed",
     "Conflict",
     "Corrupt",
     "Forbidden",
@@ -39,6 +41,16 @@ class PreconditionFailed(AetherError):
 
 class Forbidden(AetherError):
     """The caller may not do this (missing scope, protected target, read-only session)."""
+
+
+class ApprovalRequired(Forbidden):
+    """A protected branch refused a commit: the session's current tree lacks enough fresh
+    approvals. The session shows PENDING_APPROVAL until a commit succeeds."""
+
+
+class ChecksFailed(Conflict):
+    """A check the target branch requires failed on the session's tree; the message sums up
+    the failures and the full reports are stored with the session."""
 
 
 class Unauthorized(AetherError):

@@ -18,7 +18,16 @@ environment               TOML key               meaning
 ``AETHER_MAX_JSON_BYTES`` ``max_json_bytes``     limit of a JSON request body
 ``AETHER_MAX_UPLOAD_BYTES`` ``max_upload_bytes`` limit of one uploaded file or archive
 ``AETHER_API_THREADS``    ``api_threads``        worker threads of ``aether serve``'s requests
+``AETHER_ACTOR``          ``actor``              who the embedded CLI acts as (``local``)
+``AETHER_CHECKS``         ``[checks]`` table     command checks: name = command (env: JSON)
+``AETHER_CHECK_TIMEOUT``  ``check_timeout``      seconds a command check may run (600)
+``AETHER_BUS_RETENTION_DAYS`` ``bus_retention_days`` ``aether gc`` prunes older bus messages
+                                                 (30; 0 keeps them all)
 ========================  =====================  ==========================================
+
+A command check runs with the session's tree exported into an empty temporary folder as its
+working directory; exit status 0 passes it, and its output is the report. Commands come only
+from the server's settings, never from a request.
 
 The config file is ``$AETHER_CONFIG``, else ``$XDG_CONFIG_HOME/aether/config.toml``
 (``~/.config/aether/config.toml``). Tokens the first ``aether serve`` issues are kept beside it
@@ -27,10 +36,11 @@ in ``credentials.toml`` (mode 0600), keyed by server URL.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +49,13 @@ from aether_data.errors import Invalid
 __all__ = ["DEFAULT_LISTEN", "Settings", "config_dir"]
 
 DEFAULT_LISTEN = "127.0.0.1:8470"
-_INTS = {"max_json_bytes", "max_upload_bytes", "api_threads"}
+_INTS = {
+    "max_json_bytes",
+    "max_upload_bytes",
+    "api_threads",
+    "check_timeout",
+    "bus_retention_days",
+}
 
 
 def config_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -64,6 +80,10 @@ class Settings:
     max_json_bytes: int = 16 << 20
     max_upload_bytes: int = 100 << 30
     api_threads: int = 8
+    actor: str = "local"
+    checks: Mapping[str, str] = field(default_factory=dict, hash=False)
+    check_timeout: int = 600
+    bus_retention_days: int = 30
     config_dir: Path | None = None
 
     @classmethod
@@ -119,7 +139,25 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _typed(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _int(name, v) if name in _INTS else str(v) for name, v in values.items()}
+    def typed(name: str, value: Any) -> Any:
+        if name == "checks":
+            return _checks(value)
+        return _int(name, value) if name in _INTS else str(value)
+
+    return {name: typed(name, v) for name, v in values.items()}
+
+
+def _checks(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise Invalid(f"setting checks must be a JSON object of name: command ({exc})") from exc
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+    ):
+        raise Invalid("setting checks must map each check name to a command (text)")
+    return dict(value)
 
 
 def _int(name: str, value: Any) -> int:

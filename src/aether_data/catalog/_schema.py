@@ -225,3 +225,21 @@ bus_messages = Table(
     Index("ix_bus_messages_session_id_seq", "session_id", "seq"),
     sqlite_autoincrement=True,
 )
+
+review_records = Table(
+    "review_records",
+    metadata,
+    Column("id", NAME, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("tenant", NAME, nullable=False),
+    Column("session_id", NAME, nullable=True),
+    Column("source", NAME, nullable=True),
+    Column("state", String(32), nullable=False),
+    Column("author", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("created_at", MICROS, nullable=False),
+    Column("updated_at", MICROS, nullable=False),
+    Index("ix_review_records_session_id_kind", "session_id", "kind", "created_at"),
+    Index("ix_review_records_source_kind", "source", "kind", "created_at"),
+)

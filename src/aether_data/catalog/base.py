@@ -1,6 +1,7 @@
 """The catalog contract: metadata for sources, refs, the commit index, sessions, overlays,
 checkpoints, API tokens and import jobs, and the records of reviews (knowledge entries, events,
-bus messages). Documented once here; implementations do not restate it.
+bus messages, and annotations, approvals, check runs and branch policies in
+``ReviewRecords``). Documented once here; implementations do not restate it.
 
 Every write is atomic. Refs move only by compare-and-set; sessions and their overlays are guarded
 by the session's ``version``, which every change bumps. Names, ids and paths are validated and
@@ -21,6 +22,7 @@ from typing import Any, Self
 
 from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, SourceName
 
+from ._base_reviews import ReviewRecords
 from .records import (
     DEFAULT_BRANCH,
     DEFAULT_TENANT,
@@ -45,7 +47,7 @@ from .records import (
 __all__ = ["Catalog"]
 
 
-class Catalog(ABC):
+class Catalog(ReviewRecords, ABC):
     """Metadata store. One instance is shared by many threads."""
 
     # --- sources -------------------------------------------------------------------------

@@ -26,6 +26,8 @@ __all__ = [
     "Page",
     "RefKind",
     "RefRecord",
+    "ReviewKind",
+    "ReviewRecord",
     "SessionRecord",
     "SessionStatus",
     "SourceRecord",
@@ -76,6 +78,15 @@ class KvScope(StrEnum):
 
     SESSION = "session"
     SOURCE = "source"
+
+
+class ReviewKind(StrEnum):
+    """What a review record is; the review layer gives each kind its states and data."""
+
+    ANNOTATION = "annotation"
+    APPROVAL = "approval"
+    CHECK_RUN = "check_run"
+    BRANCH_POLICY = "branch_policy"
 
 
 class OverlayKind(StrEnum):
@@ -250,6 +261,25 @@ class BusMessage:
     author: str
     created_at: datetime
     session_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewRecord:
+    """An annotation, approval, check run or branch policy: what it is about (a session or a
+    source), a ``state`` and a JSON document (``data``) that only the review layer reads;
+    guarded by ``version`` like a session."""
+
+    id: str
+    kind: ReviewKind
+    tenant: str
+    state: str
+    author: str
+    data: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    session_id: SessionId | None = None
+    source: SourceName | None = None
+    version: int = 1
+    created_at: datetime = field(default_factory=_utc_now)
+    updated_at: datetime = field(default_factory=_utc_now)
 
 
 @dataclass(frozen=True, slots=True)

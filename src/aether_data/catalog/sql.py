@@ -43,6 +43,7 @@ from ._schema import (
     sources,
 )
 from ._sql_base import SqlBase, after, created_cursor
+from ._sql_documents import SqlReviewDocuments
 from ._sql_review import SqlReviewRecords
 from ._sql_tokens_jobs import SqlTokensAndJobs
 from .base import Catalog
@@ -73,7 +74,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(SqlReviewRecords, SqlTokensAndJobs, SqlBase, Catalog):
+class SqlCatalog(SqlReviewDocuments, SqlReviewRecords, SqlTokensAndJobs, SqlBase, Catalog):
     """The catalog on SQLAlchemy Core; opening it migrates the schema to the newest revision.
 
     Args:
@@ -174,6 +175,7 @@ class SqlCatalog(SqlReviewRecords, SqlTokensAndJobs, SqlBase, Catalog):
             if not conn.execute(delete(sources).where(sources.c.name == name)).rowcount:
                 raise NotFound(f"no source {name!r}")
             self._delete_kv_of(conn, KvScope.SOURCE, name)
+            self._delete_reviews_of(conn, "source", name)
 
     # --- refs ----------------------------------------------------------------------------
 
@@ -380,6 +382,7 @@ class SqlCatalog(SqlReviewRecords, SqlTokensAndJobs, SqlBase, Catalog):
             if not conn.execute(delete(sessions).where(*where)).rowcount:
                 self._version_mismatch(conn, session_id, expected_version)
             self._delete_kv_of(conn, KvScope.SESSION, session_id)
+            self._delete_reviews_of(conn, "session_id", session_id)
 
     # --- overlays ------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ def connect(settings: Settings) -> Iterator[Connection]:
     """Open the embedded workspace, or a client of ``settings.server``; close it at the end."""
     if not settings.server:
         with open_services(settings) as services:
-            yield Connection(services.workspace(), services=services)
+            yield Connection(services.workspace(actor=settings.actor), services=services)
         return
     with AetherClient(settings.server, server_token(settings)) as client:
         yield Connection(client, client=client)

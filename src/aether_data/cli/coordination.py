@@ -35,9 +35,10 @@ TYPE_OPTION = click.option(
 
 
 def review_api(conn: Connection) -> ReviewAPI:
-    """The ``ReviewAPI`` of a connection: the local one (actor ``local``), or the client."""
+    """The ``ReviewAPI`` of a connection: the local one (acting as the workspace's actor,
+    ``AETHER_ACTOR``), or the client."""
     if conn.services is not None:
-        return conn.services.review()
+        return conn.services.review(actor=conn.api.actor)  # type: ignore[attr-defined]
     assert conn.client is not None
     return cast(ReviewAPI, conn.client)
 

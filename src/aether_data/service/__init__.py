@@ -9,7 +9,18 @@ from urllib.parse import urlparse
 
 from aether_data.catalog import DEFAULT_TENANT, Catalog, SqlCatalog
 from aether_data.errors import Invalid
-from aether_data.review import Bus, Events, Knowledge
+from aether_data.review import (
+    Annotations,
+    Approvals,
+    Bus,
+    CheckRegistry,
+    CheckRuns,
+    CommitGate,
+    Events,
+    Knowledge,
+    Policies,
+    TreeFiles,
+)
 from aether_data.service._convert import token as token_value
 from aether_data.service.jobs import ImportJobs
 from aether_data.service.review import EmbeddedReview
@@ -105,6 +116,42 @@ class Services:
     def events(self) -> Events:
         """The audit log (one per process: it wakes this process's followers)."""
         return Events(self.catalog)
+
+    @cached_property
+    def annotations(self) -> Annotations:
+        """Annotations of sessions."""
+        return Annotations(self.catalog)
+
+    @cached_property
+    def approvals(self) -> Approvals:
+        """Approvals of sessions."""
+        return Approvals(self.catalog)
+
+    @cached_property
+    def checks(self) -> CheckRegistry:
+        """The checks this process knows: built in, entry points, and the settings' commands."""
+        settings = self.settings
+        return CheckRegistry(settings.checks, timeout=settings.check_timeout)
+
+    @cached_property
+    def check_runs(self) -> CheckRuns:
+        """Stored reports of checks."""
+        return CheckRuns(self.catalog)
+
+    @cached_property
+    def policies(self) -> Policies:
+        """Branch policies (protected branches)."""
+        return Policies(self.catalog, self.checks)
+
+    @cached_property
+    def gate(self) -> CommitGate:
+        """What a commit to a protected branch passes first."""
+        return CommitGate(
+            self.policies,
+            self.approvals,
+            self.check_runs,
+            lambda tree: TreeFiles(self.store, tree),
+        )
 
     def review(self, tenant: str = DEFAULT_TENANT, actor: str = LOCAL_ACTOR) -> EmbeddedReview:
         """The ``ReviewAPI`` of one tenant, acting as ``actor``."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aether_data.catalog import BusMessage as BusRecord
 from aether_data.catalog import EventRecord, KvRecord, KvScope
 from aether_data.errors import Invalid
+from aether_data.service.gates import EmbeddedGates
 from aether_data.wire import Page
 from aether_data.wire.review import BusMessage, Event, KvEntry, OwnerKind
 
@@ -61,8 +62,9 @@ def event(record: EventRecord) -> Event:
     )
 
 
-class EmbeddedReview:
-    """``ReviewAPI`` over the process's knowledge, bus and events, for one tenant, acting as
+class EmbeddedReview(EmbeddedGates):
+    """``ReviewAPI`` over the process's knowledge, bus and events (and, from
+    ``EmbeddedGates``, annotations, approvals, checks and policies), for one tenant, acting as
     ``actor`` (a token id, or ``local`` for the embedded user)."""
 
     def __init__(self, services: Services, tenant: str, actor: str) -> None:

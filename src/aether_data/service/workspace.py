@@ -21,6 +21,7 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 from aether_data.objects import EntryKind
 from aether_data.service import _convert as to
 from aether_data.service._audit import RESULT, audited
+from aether_data.service.gates import commit_gate
 from aether_data.storage._reader import BlobReader
 from aether_data.wire import (
     BatchOperation,
@@ -99,6 +100,10 @@ class EmbeddedWorkspace:
     @property
     def _sources(self) -> Sources:
         return self._services.sources
+
+    @property
+    def _gate(self):
+        return commit_gate(self._services, self.tenant, self.actor)
 
     @property
     def _store(self):
@@ -265,7 +270,12 @@ class EmbeddedWorkspace:
         self, session_id: str, *, message: str, author: str = "aether", branch: str | None = None
     ) -> CommitResult:
         outcome = self._sources.commit_session(
-            self._sessions, self._sid(session_id), message=message, author=author, branch=branch
+            self._sessions,
+            self._sid(session_id),
+            message=message,
+            author=author,
+            branch=branch,
+            gate=self._gate,
         )
         return to.commit_result(outcome)
 
@@ -284,7 +294,12 @@ class EmbeddedWorkspace:
         author: str = "aether",
     ) -> CommitResult:
         outcome = self._sources.resolve_conflicts(
-            self._sessions, self._sid(session_id), take, message=message, author=author
+            self._sessions,
+            self._sid(session_id),
+            take,
+            message=message,
+            author=author,
+            gate=self._gate,
         )
         return to.commit_result(outcome)
 
@@ -303,7 +318,7 @@ class EmbeddedWorkspace:
             name, ref, commit = self._promote_to_source(sid, source, message, author)
         else:
             name, ref, commit = self._sources.promote(
-                self._sessions, sid, branch=branch, message=message, author=author
+                self._sessions, sid, branch=branch, message=message, author=author, gate=self._gate
             )
         return Ref(source=name, name=ref, kind="branch", commit=commit)
 

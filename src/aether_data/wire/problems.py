@@ -9,6 +9,8 @@ import msgspec
 
 from aether_data.errors import (
     AetherError,
+    ApprovalRequired,
+    ChecksFailed,
     Conflict,
     Corrupt,
     Forbidden,
@@ -31,9 +33,11 @@ __all__ = [
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
-# Most specific first: TooLarge is an Invalid.
+# Most specific first: TooLarge is an Invalid, ApprovalRequired a Forbidden.
 _FAMILIES: tuple[tuple[type[AetherError], int, str, str], ...] = (
     (Unauthorized, 401, "unauthorized", "Unauthorized"),
+    (ApprovalRequired, 403, "approval-required", "Approval required"),
+    (ChecksFailed, 409, "checks-failed", "Checks failed"),
     (Forbidden, 403, "forbidden", "Forbidden"),
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
@@ -86,7 +90,8 @@ def error_from_problem(problem: Problem) -> AetherError:
             return _build(cls, problem)
     detail = problem.detail or problem.title
     if problem.status < 500:
-        for cls, status, _code, _ in _FAMILIES:
+        # Backwards: the general family of a status comes after its specific ones.
+        for cls, status, _code, _ in reversed(_FAMILIES):
             if problem.status == status:
                 return _build(cls, problem)
         return Invalid(f"HTTP {problem.status}: {detail}")

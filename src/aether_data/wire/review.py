@@ -1,6 +1,7 @@
 """``ReviewAPI``: knowledge entries, the message bus and the audit log, as every surface sees
-them. The embedded implementation is ``aether_data.service.EmbeddedReview``; the HTTP client
-implements it too, and one conformance suite runs against both.
+them (``GatesAPI``, which it includes, adds annotations, approvals, checks and branch
+policies). The embedded implementation is ``aether_data.service.EmbeddedReview``; the HTTP
+client implements it too, and one conformance suite runs against both.
 
 HTTP routes (under ``/v1``, bearer token):
 
@@ -38,6 +39,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
+from aether_data.wire.gates import GatesAPI
 from aether_data.wire.models import Page
 
 __all__ = [
@@ -97,8 +99,9 @@ class PublishRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
 
 @runtime_checkable
-class ReviewAPI(Protocol):
-    """Knowledge entries, the bus and the audit log of one tenant."""
+class ReviewAPI(GatesAPI, Protocol):
+    """Knowledge entries, the bus and the audit log of one tenant, and (``GatesAPI``)
+    annotations, approvals, checks and branch policies."""
 
     def kv_get(self, owner_kind: OwnerKind, owner: str, key: str) -> KvEntry:
         """The entry with its value; ``NotFound`` when absent."""

@@ -52,7 +52,7 @@ __all__ = [
 CREATE_ONLY = "create-only"
 """Pass as ``expected`` to refuse a write when the path already exists."""
 
-_WRITABLE = {SessionStatus.ACTIVE, SessionStatus.CONFLICT}
+_WRITABLE = {SessionStatus.ACTIVE, SessionStatus.CONFLICT, SessionStatus.PENDING_APPROVAL}
 
 SessionRef = SessionRecord | SessionId
 """A session by id, or by a record just read (which saves reading it again)."""
@@ -563,6 +563,11 @@ class Sessions:
             replace=True,
             base_tree=EMPTY_TREE,
         )
+
+    def await_approval(self, session_id: SessionId) -> SessionRecord:
+        """Show that a protected branch refused the session's commit for want of approval;
+        the session stays writable, and its next successful commit makes it ACTIVE again."""
+        return self._set_status(session_id, SessionStatus.PENDING_APPROVAL)
 
     def _set_status(self, session_id: SessionId, status: SessionStatus) -> SessionRecord:
         with self._turns.of(session_id):

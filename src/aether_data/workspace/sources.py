@@ -15,17 +15,28 @@ from aether_data.catalog import (
     Catalog,
     CommitRecord,
     RefKind,
+    SessionRecord,
     SessionStatus,
     SourceRecord,
 )
-from aether_data.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from aether_data.errors import (
+    ApprovalRequired,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+)
 from aether_data.ids import ObjectId, RefName, SessionId, SourceName
 from aether_data.objects import Commit, Tree
 from aether_data.storage.base import ObjectStore
 from aether_data.workspace.merge import apply_resolutions, merge_trees
 from aether_data.workspace.sessions import Sessions
 
-__all__ = ["CommitOutcome", "RefKind", "Sources", "parse_source_ref"]
+__all__ = ["CommitOutcome", "Gate", "RefKind", "Sources", "parse_source_ref"]
+
+Gate = Callable[[SessionRecord, RefName, ObjectId], None]
+"""Sees a session, the branch it commits to and the tree it commits, and refuses by raising."""
 
 _MAX_ATTEMPTS = 50
 _COMMIT_ID = re.compile(r"[0-9a-f]{64}")
@@ -187,11 +198,14 @@ class Sources:
         message: str,
         author: str = "aether",
         branch: str | None = None,
+        gate: Gate | None = None,
     ) -> CommitOutcome:
         """Write the session's tree into a branch of its source.
 
         If the branch moved since the session's base, the changes are merged at path level; on
         overlapping changes nothing is committed and the session goes to CONFLICT with the list.
+        ``gate`` sees the session, the branch and the tree first and may refuse by raising; on
+        ``ApprovalRequired`` the session goes to PENDING_APPROVAL.
         """
         record = sessions.get(session_id)
         if record.source is None:
@@ -201,6 +215,7 @@ class Sources:
         )
         self._require_branch(record.source, target)
         ours = sessions.view(record).materialize()
+        self._pass_gate(sessions, gate, record, target, ours)
         for _ in range(_MAX_ATTEMPTS):
             outcome = self._try_commit(
                 sessions, record, target, ours, message=message, author=author
@@ -241,8 +256,10 @@ class Sources:
         *,
         message: str,
         author: str = "aether",
+        gate: Gate | None = None,
     ) -> CommitOutcome:
-        """Commit a session in CONFLICT, settling each listed path.
+        """Commit a session in CONFLICT, settling each listed path (``gate`` as for
+        ``commit_session``, on the settled tree).
 
         ``take`` maps each conflicting path to ``"session"`` (keep the session's version) or
         ``"branch"`` (keep the branch's). Unsettled paths raise ``Conflict`` naming them.
@@ -262,6 +279,7 @@ class Sources:
         theirs = self.store.get_commit(head).tree
         resolutions = {path: choice[side] for path, side in take.items()}
         tree = apply_resolutions(self.store, base, ours, theirs, resolutions)  # type: ignore[arg-type]
+        self._pass_gate(sessions, gate, record, target, tree)
         commit_id = self._commit(tree, (head,), author, message, source=record.source)
         try:
             self.catalog.compare_and_set_ref(record.source, target, new=commit_id, expected=head)
@@ -279,8 +297,10 @@ class Sources:
         branch: str | None = None,
         message: str = "promoted from a session",
         author: str = "aether",
+        gate: Gate | None = None,
     ) -> tuple[SourceName, RefName, ObjectId]:
-        """Turn a session into a new source, or into a new branch of its own source."""
+        """Turn a session into a new source, or into a new branch of its own source (past
+        ``gate``, as for ``commit_session``)."""
         record = sessions.get(session_id)
         tree = sessions.view(record).materialize()
         if (source is None) == (branch is None):
@@ -292,6 +312,7 @@ class Sources:
             return created.name, created.default_branch, self.resolve(created.name)[0]
         if record.source is None:
             raise Invalid(f"session {session_id} has no source; promote it to a new source")
+        self._pass_gate(sessions, gate, record, RefName(branch), tree)
         parents = (record.base_commit,) if record.base_commit else ()
         commit_id = self._commit(tree, parents, author, message, source=record.source)
         try:
@@ -301,6 +322,22 @@ class Sources:
         except PreconditionFailed as exc:
             raise Conflict(f"branch {branch!r} of {record.source!r} already exists") from exc
         return record.source, RefName(branch), commit_id
+
+    @staticmethod
+    def _pass_gate(
+        sessions: Sessions,
+        gate: Gate | None,
+        record: SessionRecord,
+        target: RefName,
+        tree: ObjectId,
+    ) -> None:
+        if gate is None:
+            return
+        try:
+            gate(record, target, tree)
+        except ApprovalRequired:
+            sessions.await_approval(record.id)
+            raise
 
     def _require_branch(self, source: SourceName, name: RefName) -> None:
         try:
