@@ -54,6 +54,10 @@ def test_config_file_named_by_aether_config(tmp_path: Path) -> None:
         ("listen = ", "not valid TOML"),
         ('colour = "red"\n', "unknown setting 'colour'"),
         ('max_upload_bytes = "lots"\n', "whole number"),
+        ('checks = "lint"\n', "JSON object"),
+        ("[checks]\nlint = 3\n", "map each check name to a command"),
+        ('[checks]\nlint = " "\n', "map each check name to a command"),
+        ('bus_retention_days = "a month"\n', "whole number"),
     ],
 )
 def test_bad_config_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -65,3 +69,20 @@ def test_bad_config_files_are_refused(tmp_path: Path, text: str, message: str) -
 def test_bad_listen_address(tmp_path: Path, listen: str) -> None:
     with pytest.raises(Invalid, match="HOST:PORT"):
         _ = Settings.for_home(tmp_path, listen=listen).listen_host_port
+
+
+def test_checks_actor_and_retention_from_file_and_environment(tmp_path: Path) -> None:
+    env = _config(tmp_path, '[checks]\ntests = "pytest -q"\n\n')
+    from_file = Settings.from_env(env)
+    assert (from_file.checks, from_file.actor, from_file.bus_retention_days) == (
+        {"tests": "pytest -q"},
+        "local",
+        30,
+    )
+    env |= {"AETHER_CHECKS": '{"lint": "ruff check ."}', "AETHER_ACTOR": "ada"}
+    from_env = Settings.from_env(env | {"AETHER_BUS_RETENTION_DAYS": "0"})
+    assert (from_env.checks, from_env.actor, from_env.bus_retention_days) == (
+        {"lint": "ruff check ."},
+        "ada",
+        0,
+    )

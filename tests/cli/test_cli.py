@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from _cli import run
 
-from aether_data.catalog import SqlCatalog
+from aether_data.catalog import BusMessage, SqlCatalog
 from aether_data.ids import RefName, SourceName
 from aether_data.objects import Commit
 from aether_data.settings import Settings
@@ -131,6 +132,23 @@ def test_gc_respects_grace_and_roots(home: Path, folder: Path) -> None:
     assert not _object_path(home, dropped).exists()
     assert _object_path(home, kept).exists()
     assert json.loads(run(home, "fsck", "--json").stdout)["ok"] is True
+
+
+def test_gc_prunes_bus_messages_past_their_retention(home: Path) -> None:
+    run(home, "session", "ls")  # creates the catalog
+    now = datetime.now(UTC)
+    with SqlCatalog(Settings.for_home(home).catalog_url) as catalog:
+        for days in (40, 31, 29, 0):
+            at = now - timedelta(days=days)
+            message = BusMessage(0, "default", "t", str(days), "ada", at)
+            catalog.publish(message)
+    dry = json.loads(run(home, "gc", "--dry-run", "--json").stdout)
+    assert dry["bus_messages_pruned"] == 0
+    assert json.loads(run(home, "gc", "--json").stdout)["bus_messages_pruned"] == 2
+    tail = run(home, "bus", "tail", "--last", "10", "--count", "2", "--json").stdout
+    assert [json.loads(line)["body"] for line in tail.splitlines()] == [29, 0]
+    kept = run(home, "gc", "--json", AETHER_BUS_RETENTION_DAYS="0")
+    assert json.loads(kept.stdout)["bus_messages_pruned"] == 0
 
 
 def test_bad_grace_is_a_usage_error(home: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -77,10 +78,12 @@ def fsck_command(services: Services, reachable_only: bool, as_json: bool) -> Non
 @json_option
 @pass_services
 def gc_command(services: Services, dry_run: bool, grace: str, as_json: bool) -> None:
-    """Delete objects that nothing reaches and that are older than the grace period."""
+    """Delete objects that nothing reaches and that are older than the grace period, and bus
+    messages older than the retention (setting bus_retention_days, 0 keeps them all)."""
     report = gc(
         services.store, services.catalog.iter_roots, grace=parse_duration(grace), dry_run=dry_run
     )
+    pruned = 0 if dry_run else _prune_bus(services)
     data = {
         "dry_run": report.dry_run,
         "examined": report.examined,
@@ -89,6 +92,7 @@ def gc_command(services: Services, dry_run: bool, grace: str, as_json: bool) -> 
         "deleted": len(report.deleted),
         "freed_bytes": report.freed_bytes,
         "temporary_removed": report.temporary_removed,
+        "bus_messages_pruned": pruned,
     }
     verb = "would delete" if dry_run else "deleted"
     emit(
@@ -96,5 +100,13 @@ def gc_command(services: Services, dry_run: bool, grace: str, as_json: bool) -> 
         data,
         f"{report.examined} objects examined, {report.reachable} reachable, "
         f"{report.kept_young} unreachable but within the grace period; "
-        f"{verb} {len(report.deleted)} ({report.freed_bytes} bytes)",
+        f"{verb} {len(report.deleted)} ({report.freed_bytes} bytes); "
+        f"pruned {pruned} bus messages",
     )
+
+
+def _prune_bus(services: Services) -> int:
+    days = services.settings.bus_retention_days
+    if days <= 0:
+        return 0
+    return services.bus.prune(before=datetime.now(UTC) - timedelta(days=days))

@@ -271,7 +271,9 @@ class CheckRegistry:
 def _entry_point_checks() -> Iterator[Check]:
     for point in entry_points(group=ENTRY_POINT_GROUP):
         loaded = point.load()
-        check = loaded if isinstance(loaded, Check) else loaded()
+        # A class has a check's attributes too: make one of it.
+        is_check = isinstance(loaded, Check) and not isinstance(loaded, type)
+        check = loaded if is_check else loaded()
         if not isinstance(check, Check):
             raise Invalid(f"entry point {point.name!r} ({point.value}) is not a check")
         yield check

@@ -259,7 +259,7 @@ class Sources:
         gate: Gate | None = None,
     ) -> CommitOutcome:
         """Commit a session in CONFLICT, settling each listed path (``gate`` as for
-        ``commit_session``, on the settled tree).
+        ``commit_session``: it judges the session's tree, what reviewers approve).
 
         ``take`` maps each conflicting path to ``"session"`` (keep the session's version) or
         ``"branch"`` (keep the branch's). Unsettled paths raise ``Conflict`` naming them.
@@ -279,7 +279,7 @@ class Sources:
         theirs = self.store.get_commit(head).tree
         resolutions = {path: choice[side] for path, side in take.items()}
         tree = apply_resolutions(self.store, base, ours, theirs, resolutions)  # type: ignore[arg-type]
-        self._pass_gate(sessions, gate, record, target, tree)
+        self._pass_gate(sessions, gate, record, target, ours)
         commit_id = self._commit(tree, (head,), author, message, source=record.source)
         try:
             self.catalog.compare_and_set_ref(record.source, target, new=commit_id, expected=head)
@@ -336,7 +336,9 @@ class Sources:
         try:
             gate(record, target, tree)
         except ApprovalRequired:
-            sessions.await_approval(record.id)
+            # A session in CONFLICT stays so: its resolution is still to be committed.
+            if record.status is SessionStatus.ACTIVE:
+                sessions.await_approval(record.id)
             raise
 
     def _require_branch(self, source: SourceName, name: RefName) -> None:
