@@ -109,7 +109,7 @@ def test_an_approval_for_another_branch_does_not_count(setup) -> None:
 
 
 def test_a_failing_check_aborts_the_commit_with_its_report(services, setup) -> None:
-    alice, alice_review, bob, sid = setup
+    alice, _, bob, sid = setup
     admin = services.review(actor="admin")
     admin.protect_branch("src", "main", required_approvals=0, required_checks=["has-readme"])
     before = head(services)
@@ -239,7 +239,7 @@ def test_annotation_listing_pages_and_filters(setup) -> None:
 
 
 def test_reviews_are_in_the_audit_log(services, setup) -> None:
-    alice, alice_review, bob, sid = setup
+    _, alice_review, bob, sid = setup
     note = bob.annotate(sid, "a.sql", "hm")
     alice_review.resolve_annotation(sid, note.id)
     asked = alice_review.request_approval(sid)
