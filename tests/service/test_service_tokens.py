@@ -79,3 +79,15 @@ def test_listing_by_tenant_and_unknown_revoke(services: Services) -> None:
     assert {t.id for t in services.tokens.list().items} == {a.id, b.id}
     with pytest.raises(NotFound):
         services.tokens.revoke("ffffffffffffffff")
+
+
+def test_issuing_and_revoking_are_in_the_audit_log(services: Services) -> None:
+    record, _ = services.tokens.issue("ci", READ_SCOPES, tenant="acme", actor="root-token")
+    services.tokens.revoke(record.id, actor="other-admin")
+    events = services.events.list("acme").items
+    assert [(e.type, e.actor, e.subject) for e in events] == [
+        ("token.create", "root-token", record.id),
+        ("token.revoke", "other-admin", record.id),
+    ]
+    assert events[0].details == {"name": "ci", "scopes": sorted(READ_SCOPES)}
+    assert "secret" not in str(events[0].details)

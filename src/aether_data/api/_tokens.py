@@ -43,6 +43,7 @@ class TokensController(Controller):
             data.scopes,
             tenant=data.tenant or caller_of(request).tenant,
             expires_in=lifetime,
+            actor=caller_of(request).token,
         )
         return IssuedToken(token=token_value(record), secret=secret)
 
@@ -71,5 +72,6 @@ class TokensController(Controller):
     ) -> None:
         """The token stops working at once on this server (see ``create_app``'s
         ``token_cache_seconds`` for other replicas)."""
-        await anyio.to_thread.run_sync(services.tokens.revoke, token_id)
+        actor = caller_of(request).token
+        await anyio.to_thread.run_sync(lambda: services.tokens.revoke(token_id, actor=actor))
         request.app.state.token_cache.clear()  # on the event loop, like every cache access

@@ -95,7 +95,7 @@ class Services:
     @cached_property
     def tokens(self) -> Tokens:
         """API tokens."""
-        return Tokens(self.catalog)
+        return Tokens(self.catalog, events=self.events)
 
     @cached_property
     def imports(self) -> ImportJobs:

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from aether_data.catalog import DEFAULT_TENANT, Catalog, Page, TokenRecord
 from aether_data.errors import Invalid, NotFound, Unauthorized
+from aether_data.review import Events
 
 __all__ = ["ALL_SCOPES", "READ_SCOPES", "Scope", "Tokens", "check_tenant"]
 
@@ -66,10 +67,19 @@ class Tokens:
     """Issue, check, list and revoke tokens in one catalog."""
 
     def __init__(
-        self, catalog: Catalog, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        catalog: Catalog,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        events: Events | None = None,
     ) -> None:
         self.catalog = catalog
         self._clock = clock
+        self._events = events  # the audit log: issuing and revoking are recorded there
+
+    def _record(self, kind: str, record: TokenRecord, actor: str, **details: object) -> None:
+        if self._events is not None:
+            self._events.record(record.tenant, kind, actor, subject=record.id, details=details)
 
     def issue(
         self,
@@ -78,8 +88,10 @@ class Tokens:
         *,
         tenant: str = DEFAULT_TENANT,
         expires_in: timedelta | None = None,
+        actor: str = "local",
     ) -> tuple[TokenRecord, str]:
-        """A new token and its full secret text (shown once; only its hash is kept)."""
+        """A new token and its full secret text (shown once; only its hash is kept); the
+        audit log names ``actor`` as its issuer."""
         if not name or len(name) > 200:
             raise Invalid("a token needs a name of 1-200 characters")
         if expires_in is not None and expires_in <= timedelta(0):
@@ -95,7 +107,9 @@ class Tokens:
             created_at=now,
             expires_at=None if expires_in is None else now + expires_in,
         )
-        return self.catalog.create_token(record), f"aet_{token_id}_{secret}"
+        created = self.catalog.create_token(record)
+        self._record("token.create", created, actor, name=name, scopes=list(created.scopes))
+        return created, f"aet_{token_id}_{secret}"
 
     def verify(self, text: str) -> TokenRecord:
         """The active token ``text`` names; ``Unauthorized`` for anything else."""
@@ -122,9 +136,11 @@ class Tokens:
         """One token's record."""
         return self.catalog.get_token(token_id)
 
-    def revoke(self, token_id: str) -> TokenRecord:
-        """Stop a token from working, at once and for good."""
-        return self.catalog.revoke_token(token_id, at=self._clock())
+    def revoke(self, token_id: str, *, actor: str = "local") -> TokenRecord:
+        """Stop a token from working, at once and for good (recorded as done by ``actor``)."""
+        revoked = self.catalog.revoke_token(token_id, at=self._clock())
+        self._record("token.revoke", revoked, actor)
+        return revoked
 
     def any_active(self) -> bool:
         """Whether any token has been issued at all (the first start issues one)."""
