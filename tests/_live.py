@@ -42,7 +42,14 @@ def free_port() -> int:
 
 def _uvicorn_config(app: Any, port: int) -> uvicorn.Config:
     return uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        # Open event streams never end on their own: cut them soon when stopping.
+        timeout_graceful_shutdown=1,
     )
 
 
@@ -134,9 +141,10 @@ class _ProcessServer(LiveServer):
         super().stop()
 
 
-def start_thread_server(settings: Settings) -> LiveServer:
-    """Serve ``settings`` from a thread of this process; returns once /health answers."""
-    return _ThreadServer(settings, free_port()).start()
+def start_thread_server(settings: Settings, port: int | None = None) -> LiveServer:
+    """Serve ``settings`` from a thread of this process (on ``port``, else a free one);
+    returns once /health answers."""
+    return _ThreadServer(settings, port or free_port()).start()
 
 
 def start_process_server(settings: Settings) -> LiveServer:
