@@ -89,6 +89,17 @@ def test_write_delete_mkdir_rename_and_tree(sessions: Sessions, base_tree) -> No
     assert files(sessions, sessions.create(tree=base_tree).id)["README.md"] == b"# demo\n"
 
 
+def test_tree_id_is_the_tree_without_storing_it(sessions: Sessions, base_tree, store) -> None:
+    s = sessions.create(tree=base_tree)
+    assert sessions.tree_id(s.id) == base_tree
+    sessions.write(s.id, "new/deep/file.txt", b"hello")
+    sessions.delete(s.id, "data/customers.csv")
+    computed = sessions.tree_id(s.id)
+    assert not store.has(computed)
+    assert sessions.tree(s.id) == computed
+    assert store.has(computed)
+
+
 def test_rename_a_folder_moves_everything_below(sessions: Sessions, base_tree) -> None:
     s = sessions.create(tree=base_tree)
     sessions.write(s.id, "data/extra.csv", b"x")

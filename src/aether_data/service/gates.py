@@ -160,7 +160,8 @@ class EmbeddedGates:
         return self._services.workspace(self.tenant).owned_source(source).name
 
     def _tree(self, sid: SessionId) -> ObjectId:
-        return self._services.sessions.tree(sid)
+        """The session's tree now, to compare with (nothing is stored)."""
+        return self._services.sessions.tree_id(sid)
 
     def _file_hash(self, sid: SessionId, path: str) -> str | None:
         try:
@@ -245,7 +246,7 @@ class EmbeddedGates:
         self, session_id: str, *, reason: str | None = None, details: dict[str, Any] | None = None
     ) -> Approval:
         record = self._services.workspace(self.tenant).owned_session(session_id)
-        tree = self._tree(record.id)
+        tree = self._services.sessions.tree(record.id)  # stored: the approval names it
         reason = reason or _default_reason(record)
         approvals = self._services.approvals
         found = approvals.request(
@@ -299,7 +300,7 @@ class EmbeddedGates:
         record = self._services.workspace(self.tenant).owned_session(session_id)
         if checks is None:
             checks = self._required_checks(record)
-        tree = self._tree(record.id)
+        tree = self._services.sessions.tree(record.id)  # stored: the checks read it
         runs = self._services.gate.run_checks(
             self.tenant, record.id, tree, list(checks), actor=self.actor
         )

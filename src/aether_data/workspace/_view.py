@@ -161,7 +161,11 @@ class SessionView:
         """Store the trees this view differs by and return the root tree's id."""
         return self._build("", self.base_tree)
 
-    def _build(self, path: str, tree_id: ObjectId) -> ObjectId:
+    def tree_id(self) -> ObjectId:
+        """The root tree's id, computed without storing anything (to compare, not to keep)."""
+        return self._build("", self.base_tree, store=False)
+
+    def _build(self, path: str, tree_id: ObjectId, *, store: bool = True) -> ObjectId:
         # Only folders with changes below them are rebuilt, each from its stored tree plus the
         # changed names, so the cost follows the changes, not the size of the folders.
         if path not in self.overlay.touched:
@@ -174,9 +178,10 @@ class SessionView:
         for name in self.overlay.touched_children(path):
             entry = changes[name] if name in changes else tree.get(name)
             if entry is not None and entry.kind is EntryKind.DIR:
-                built = self._build(join(path, name), entry.id)
+                built = self._build(join(path, name), entry.id, store=store)
                 changes[name] = TreeEntry(name, EntryKind.DIR, built)
-        return self.store.put_tree(tree.updated(changes))
+        updated = tree.updated(changes)
+        return self.store.put_tree(updated) if store else updated.id
 
     def walk(self, path: str = "", *, after: str | None = None) -> Iterator[tuple[str, TreeEntry]]:
         """Every entry below ``path``, depth first, in sorted order.

@@ -270,6 +270,10 @@ class Sessions:
         """The session's current root tree, stored."""
         return self.view(session_id).materialize()
 
+    def tree_id(self, session_id: SessionRef) -> ObjectId:
+        """The id ``tree`` would return, without storing anything."""
+        return self.view(session_id).tree_id()
+
     # ----------------------------------------------------------------- changes
     def _change(self, session: SessionRef, plan: Callable[[_Draft], object]) -> SessionRecord:
         record = self._writable(session)
