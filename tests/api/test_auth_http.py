@@ -15,7 +15,7 @@ import pytest
 from _apitest import assert_problem
 
 from _live import LiveServer
-from aether_data.wire import protocol, review
+from aether_data.wire import gates, protocol, review
 
 PUBLIC_PATHS = {"/health", "/metrics"}
 WRITE_METHODS = {"post", "put", "delete", "patch"}
@@ -40,6 +40,12 @@ BODIES: dict[str, object] = {
     "start_import": {"origin": "https://example.invalid/x.tar"},
     "create_token": {"name": "t", "scopes": ["session.read"]},
     "publish": {"topic": "t"},
+    "annotate": {"path": "a.txt", "body": "b"},
+    "request_approval": {},
+    "grant_approval": {},
+    "deny_approval": {},
+    "run_checks": {},
+    "protect_branch": {"required_approvals": 1},
 }
 
 # Required query parameters, for the same reason.
@@ -82,12 +88,16 @@ def _call(
 
 @pytest.fixture
 def values(admin: httpx.Client) -> dict[str, str]:
-    """Real path parameters of tenant ``default``: a session with a file, a source, a job."""
+    """Real path parameters of tenant ``default``: a session with a file, an annotation and an
+    approval, a source with a protected branch, a job."""
     sid = admin.post("/v1/sessions", json={}).json()["id"]
     admin.put(f"/v1/sessions/{sid}/files/a.txt", content=b"a")
     name = f"src-{uuid.uuid4().hex[:8]}"
     admin.post("/v1/sources", json={"name": name})
     admin.put(f"/v1/sessions/{sid}/kv/k", content=b"v")
+    note = admin.post(f"/v1/sessions/{sid}/annotations", json={"path": "a.txt", "body": "b"})
+    approval = admin.post(f"/v1/sessions/{sid}/approvals", json={})
+    admin.put(f"/v1/sources/{name}/policies/feature/x", json={})
     return {
         "session_id": sid,
         "path": "a.txt",
@@ -95,6 +105,9 @@ def values(admin: httpx.Client) -> dict[str, str]:
         "job_id": "job",
         "token_id": "tok",
         "key": "k",
+        "annotation_id": note.json()["id"],
+        "approval_id": approval.json()["id"],
+        "branch": "feature/x",
     }
 
 
@@ -134,6 +147,22 @@ def test_the_protocol_route_table_is_served_with_its_scopes(schema: dict) -> Non
         if "/kv" in path:
             source_scope = scope.replace("session.", "source.")
             assert served[method, path.replace("/sessions/", "/sources/")] == source_scope
+
+
+def test_the_gates_route_table_is_served_with_its_scopes_and_names(schema: dict) -> None:
+    served = {
+        (method, re.sub(r"\{[^}]*\}", "{}", path)): operation
+        for method, path, operation in _operations(schema)
+    }
+    table = {}
+    for line in (gates.__doc__ or "").splitlines():
+        words = line.split()
+        if words and words[0] in {"GET", "POST", "PUT", "DELETE"}:
+            path = re.sub(r"\{[^}]*\}", "{}", words[1].split("?")[0])
+            table[words[0].lower(), "/v1" + path] = (words[2], words[-1])
+    assert len(table) == 17
+    for route, (name, scope) in table.items():
+        assert (served[route]["operationId"], served[route]["x-aether-scope"]) == (name, scope)
 
 
 def test_no_token_is_401_everywhere(schema: dict, server: LiveServer, values: dict) -> None:

@@ -21,6 +21,12 @@ from aether_data.api._auth import (
     provide_workspace,
 )
 from aether_data.api._files import FilesController
+from aether_data.api._gates import (
+    AnnotationsController,
+    ApprovalsController,
+    ChecksController,
+    PoliciesController,
+)
 from aether_data.api._metrics import Metrics, metrics_middleware
 from aether_data.api._problems import EXCEPTION_HANDLERS
 from aether_data.api._review import (
@@ -105,6 +111,10 @@ def create_app(
             SourceKvController,
             BusController,
             EventsController,
+            AnnotationsController,
+            ApprovalsController,
+            ChecksController,
+            PoliciesController,
         ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),

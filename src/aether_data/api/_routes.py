@@ -4,7 +4,7 @@ drives the guard, the OpenAPI security requirement and the ``x-aether-scope`` ex
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field, make_dataclass
 from functools import cache
 from typing import Any, TypeVar
@@ -74,12 +74,12 @@ def _operation_class(scope: str, binary_body: bool) -> type[Operation]:
     )
 
 
-def _problem_responses() -> dict[int, ResponseSpec]:
+def _problem_responses(more: Mapping[int, str]) -> dict[int, ResponseSpec]:
     return {
         code: ResponseSpec(
             data_container=Problem, description=text, media_type=PROBLEM_CONTENT_TYPE
         )
-        for code, text in _PROBLEMS.items()
+        for code, text in {**_PROBLEMS, **more}.items()
     }
 
 
@@ -90,6 +90,7 @@ def operation(
     scope: str,
     summary: str,
     binary_body: bool = False,
+    problems: Mapping[int, str] | None = None,
     **options: Any,
 ) -> Callable[[Callable[..., Any]], Any]:
     """Declare a route handler with its required ``scope``.
@@ -104,6 +105,7 @@ def operation(
         scope: The scope the caller's token needs (``PUBLIC``: none, ``WHOEVER``: any token).
         summary: One line for the OpenAPI operation.
         binary_body: The handler streams a binary request body (documented as such).
+        problems: More problem answers to document than the usual 400-404, by status.
         **options: Passed to the Litestar route decorator.
     """
     protected = scope != PUBLIC
@@ -112,7 +114,8 @@ def operation(
         options.setdefault("description", f"Requires {needs}.")
         options["security"] = [{BEARER: []}]
         options["operation_class"] = _operation_class(scope, binary_body)
-        options["responses"] = {**_problem_responses(), **options.get("responses", {})}
+        documented = _problem_responses(problems or {})
+        options["responses"] = {**documented, **options.get("responses", {})}
     options["opt"] = {"scope": scope, **options.get("opt", {})}
 
     def declare(fn: Callable[..., Any]) -> Any:
