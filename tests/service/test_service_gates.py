@@ -182,6 +182,9 @@ def test_policies_are_listed_replaced_and_removed(services, setup) -> None:
         admin.unprotect_branch("src", "feature/x")
     with pytest.raises(Invalid, match="known checks"):
         admin.protect_branch("src", "main", required_checks=["nope"])
+    for bad in ("a b", "x.lock", "-x", "a..b", "", "a\x01"):
+        with pytest.raises(Invalid, match="invalid ref name"):
+            admin.protect_branch("src", bad)
     with pytest.raises(Invalid, match="0-100"):
         admin.protect_branch("src", "main", required_approvals=-1)
     with pytest.raises(NotFound):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aether_data.catalog import Catalog, ReviewKind, ReviewRecord
+from aether_data.catalog import Catalog, ReviewKind, ReviewRecord, check_ref_name
 from aether_data.errors import ApprovalRequired, ChecksFailed, Invalid, NotFound
 from aether_data.ids import ObjectId, SessionId, SourceName
 
@@ -97,8 +97,7 @@ class Policies:
         return self.catalog.create_review(record)
 
     def _data(self, branch: str, approvals: int, checks: Sequence[str]) -> dict[str, Any]:
-        if not isinstance(branch, str) or not branch:
-            raise Invalid("a branch policy needs a branch name")
+        check_ref_name(branch)  # a name no branch can have is a mistake, not a policy
         if isinstance(approvals, bool) or not isinstance(approvals, int):
             raise Invalid("required approvals must be a whole number")
         if not 0 <= approvals <= _MAX_APPROVALS:
