@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from aether_data.client import _plans, _review_plans
+from aether_data.client import _gates_plans, _plans, _review_plans
 from aether_data.client._calls import (
     PIECE,
     Call,
@@ -214,6 +214,24 @@ class AsyncAetherClient:
     publish = _coroutine(_review_plans.publish)
     bus_read = _coroutine(_review_plans.bus_read)
     list_events = _coroutine(_review_plans.list_events)
+    # ------------------------------------------------------------ review gates
+    annotate = _coroutine(_gates_plans.annotate)
+    list_annotations = _coroutine(_gates_plans.list_annotations)
+    get_annotation = _coroutine(_gates_plans.get_annotation)
+    resolve_annotation = _coroutine(_gates_plans.resolve_annotation)
+    reopen_annotation = _coroutine(_gates_plans.reopen_annotation)
+    request_approval = _coroutine(_gates_plans.request_approval)
+    list_approvals = _coroutine(_gates_plans.list_approvals)
+    get_approval = _coroutine(_gates_plans.get_approval)
+    grant_approval = _coroutine(_gates_plans.grant_approval)
+    deny_approval = _coroutine(_gates_plans.deny_approval)
+    list_checks = _coroutine(_gates_plans.list_checks)
+    run_checks = _coroutine(_gates_plans.run_checks)
+    list_check_runs = _coroutine(_gates_plans.list_check_runs)
+    protect_branch = _coroutine(_gates_plans.protect_branch)
+    unprotect_branch = _coroutine(_gates_plans.unprotect_branch)
+    get_branch_policy = _coroutine(_gates_plans.get_branch_policy)
+    list_branch_policies = _coroutine(_gates_plans.list_branch_policies)
 
     async def subscribe(
         self,

@@ -10,7 +10,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from aether_data.client import _plans, _review_plans
+from aether_data.client import _gates_plans, _plans, _review_plans
 from aether_data.client._calls import (
     PIECE,
     Call,
@@ -213,6 +213,24 @@ class AetherClient:
     publish = _method(_review_plans.publish)
     bus_read = _method(_review_plans.bus_read)
     list_events = _method(_review_plans.list_events)
+    # ------------------------------------------------------------ review gates
+    annotate = _method(_gates_plans.annotate)
+    list_annotations = _method(_gates_plans.list_annotations)
+    get_annotation = _method(_gates_plans.get_annotation)
+    resolve_annotation = _method(_gates_plans.resolve_annotation)
+    reopen_annotation = _method(_gates_plans.reopen_annotation)
+    request_approval = _method(_gates_plans.request_approval)
+    list_approvals = _method(_gates_plans.list_approvals)
+    get_approval = _method(_gates_plans.get_approval)
+    grant_approval = _method(_gates_plans.grant_approval)
+    deny_approval = _method(_gates_plans.deny_approval)
+    list_checks = _method(_gates_plans.list_checks)
+    run_checks = _method(_gates_plans.run_checks)
+    list_check_runs = _method(_gates_plans.list_check_runs)
+    protect_branch = _method(_gates_plans.protect_branch)
+    unprotect_branch = _method(_gates_plans.unprotect_branch)
+    get_branch_policy = _method(_gates_plans.get_branch_policy)
+    list_branch_policies = _method(_gates_plans.list_branch_policies)
 
     def subscribe(
         self,
