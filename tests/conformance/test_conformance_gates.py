@@ -340,6 +340,9 @@ def test_policy_unknowns_and_bad_values(desk: Desk) -> None:
     ):
         with pytest.raises(NotFound):
             call()
+    for branch in ("has space", "a..b", "-dash", "/main", "main/", "a//b", "x.lock"):
+        with pytest.raises(Invalid):
+            desk.author.protect_branch(desk.source, branch)
     for call in (
         lambda: desk.author.protect_branch(desk.source, "main", required_checks=["no-such"]),
         lambda: desk.author.protect_branch(desk.source, "main", required_approvals=-1),
