@@ -3,6 +3,7 @@
 from aether_data.cli import (
     coordination,
     files,
+    gates,
     maintenance,
     plumbing,
     review,
@@ -17,6 +18,7 @@ __all__ = [
     "cli",
     "coordination",
     "files",
+    "gates",
     "main",
     "maintenance",
     "plumbing",
