@@ -176,20 +176,20 @@ class CommitGate:
             return
         runs = self.run_checks(tenant, session_id, tree_id, policy.required_checks, actor=actor)
         if failed := [r for r in runs if r.status is not CheckStatus.PASSED]:
-            raise ChecksFailed(_failures(source, branch, failed))
+            raise ChecksFailed(_failures(source, branch, session_id, failed))
         approvers = self.approvals.approvers(session_id, tree_id, commit_reasons(branch))
         if len(approvers) < policy.required_approvals:
             raise ApprovalRequired(
                 f"branch {branch!r} of {source!r} is protected: it needs "
                 f"{policy.required_approvals} approval(s) of session {session_id} as it is now, "
-                f"and has {len(approvers)}; request one (aether approvals request) and have "
-                "another reviewer grant it"
+                f"and has {len(approvers)}; request one (aether approvals request {session_id}) "
+                "and have another reviewer grant it"
             )
 
 
-def _failures(source: str, branch: str, failed: list[CheckRun]) -> str:
+def _failures(source: str, branch: str, session_id: str, failed: list[CheckRun]) -> str:
     parts = "; ".join(f"{r.check}: {r.status.value}, {r.summary}" for r in failed)
     return (
         f"branch {branch!r} of {source!r} requires checks that did not pass ({parts}); "
-        "see the reports (aether checks ls)"
+        f"see the reports (aether checks reports {session_id} --current)"
     )
