@@ -1,0 +1,503 @@
+"""Diff two versions of a dataset: schema, then rows by key, in DuckDB (out of core).
+
+    with diff("before.parquet", "after.parquet", key=["id"]) as result:
+        result.summary.changed, result.summary.changed_cells
+        result.rows()            # pyarrow.Table of the changed rows, before and after
+
+Rows are matched by a key: the one given, else one inferred (a column, or pair, unique and
+never NULL on both sides). Rows whose key is NULL or repeated are left out and counted
+(``KeyIssues``), never joined many-to-many. Without any key, rows are compared whole, with
+multiplicity. Columns are compared NULL-safe, in a common type when their types differ, and
+within a tolerance where one is given (|before - after| <= abs + rel * |after|, as
+``numpy.isclose`` and datacompy). Parquet row groups that are the same bytes on both sides are
+skipped without decoding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aether_data.errors import Invalid
+
+from ._keys import KeyIssues, check_key, infer_key, key_issues
+from ._render import render_html, render_text, to_jsonable
+from ._row_groups import plan_row_groups, register_row_groups
+from ._schema_diff import SchemaDiff, common_type, compare_schemas
+from ._sql import describe, one, quote, run, scalar
+from .formats import DatasetFormat, connect, register
+
+__all__ = ["DatasetDiff", "DiffSummary", "KeyIssues", "SchemaDiff", "Tolerance", "diff"]
+
+ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """How far apart two numbers of a column may be and still count as equal:
+    ``|before - after| <= abs + rel * |after|``."""
+
+    abs: float = 0.0
+    rel: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (self.abs >= 0 and self.rel >= 0):
+            raise Invalid(f"a tolerance is not negative (abs={self.abs}, rel={self.rel})")
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSummary:
+    """Counts of a dataset diff; they agree with the detail rows (``DatasetDiff.rows``)."""
+
+    rows_before: int
+    rows_after: int
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+    changed_cells: dict[str, int] = field(default_factory=dict)
+    keys_before: KeyIssues = field(default_factory=KeyIssues)
+    keys_after: KeyIssues = field(default_factory=KeyIssues)
+    skipped_row_groups: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        issues = {
+            side: {
+                "null_rows": k.null_rows,
+                "duplicate_keys": k.duplicate_keys,
+                "duplicate_rows": k.duplicate_rows,
+                "examples": [list(map(to_jsonable, e)) for e in k.examples],
+            }
+            for side, k in (("before", self.keys_before), ("after", self.keys_after))
+        }
+        counts = ("rows_before", "rows_after", "added", "removed", "changed", "unchanged")
+        return {name: getattr(self, name) for name in counts} | {
+            "changed_cells": dict(self.changed_cells),
+            "key_issues": issues,
+            "skipped_row_groups": self.skipped_row_groups,
+        }
+
+
+class DatasetDiff:
+    """The result of ``diff``: ``schema``, ``summary``, ``key`` and the changed rows, kept in
+    a DuckDB table until ``close()`` (a context manager closes it too)."""
+
+    def __init__(
+        self,
+        con: Any,
+        *,
+        schema: SchemaDiff,
+        summary: DiffSummary,
+        key: tuple[str, ...] | None,
+        key_source: str,
+        scratch: str | None,
+    ) -> None:
+        self._con = con
+        self.schema = schema
+        self.summary = summary
+        self.key = key
+        self.key_source = key_source
+        self._scratch = scratch
+
+    # ------------------------------------------------------------------- the detail
+    def rows(self, offset: int = 0, limit: int | None = None) -> Any:
+        """Changed rows ordered by key, as a ``pyarrow.Table``: ``_change`` (added, removed,
+        changed), ``_changed`` (the columns that differ), the key columns, then
+        ``before.<column>`` and ``after.<column>`` for each compared column. Without a key:
+        ``_change``, ``_count`` (how many copies) and the columns."""
+        return self._page(offset, limit).to_arrow_table()
+
+    def batches(self, batch_size: int = 65536) -> Any:
+        """The changed rows as a ``pyarrow.RecordBatchReader``, streamed in order."""
+        return self._page(0, None).to_arrow_reader(batch_size)
+
+    def _page(self, offset: int, limit: int | None) -> Any:
+        if offset < 0 or (limit is not None and limit < 0):
+            raise Invalid("offset and limit are not negative")
+        stop = "" if limit is None else f" AND _row < {offset + limit}"
+        return self._con.sql(
+            f"SELECT * EXCLUDE (_row) FROM detail WHERE _row >= {offset}{stop} ORDER BY _row"
+        )
+
+    def write(self, path: str | os.PathLike[str], format: str = "parquet") -> None:
+        """Write the changed rows to ``path`` as ``parquet``, ``arrow`` (IPC file), ``csv``
+        or ``json`` (lines)."""
+        target = os.fspath(path)
+        if format == "arrow":
+            import pyarrow as pa  # noqa: PLC0415 - heavy
+
+            reader = self.batches()
+            with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, reader.schema) as out:
+                for batch in reader:
+                    out.write_batch(batch)
+            return
+        options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "json": "FORMAT json"}
+        if format not in options:
+            raise Invalid(f"write parquet, arrow, csv or json, not {format!r}")
+        select = "SELECT * EXCLUDE (_row) FROM detail ORDER BY _row"
+        run(self._con, f"COPY ({select}) TO {_string(target)} ({options[format]})")
+
+    # ------------------------------------------------------------------- rendering
+    def to_dict(self, limit: int = 100) -> dict[str, Any]:
+        """Key, schema, summary and the first ``limit`` changed rows, JSON-able."""
+        table = self.rows(0, limit)
+        return {
+            "key": list(self.key) if self.key else None,
+            "key_source": self.key_source,
+            "schema": self.schema.to_dict(),
+            "summary": self.summary.to_dict(),
+            "rows": [{k: to_jsonable(v) for k, v in row.items()} for row in table.to_pylist()],
+            "truncated": self.summary_rows() > limit,
+        }
+
+    def summary_rows(self) -> int:
+        """How many detail rows there are."""
+        return scalar(self._con, "SELECT count(*) FROM detail")
+
+    def to_text(self, limit: int = 20) -> str:
+        """A terminal rendering: summary, schema changes, the first ``limit`` rows."""
+        return render_text(self, self.rows(0, limit))
+
+    def _repr_html_(self) -> str:
+        return render_html(self, self.rows(0, 50))
+
+    # ------------------------------------------------------------------- lifetime
+    def close(self) -> None:
+        """Drop the detail and the connection (and any spilled files)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def __enter__(self) -> DatasetDiff:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at exit the modules may be gone already
+            self.close()
+
+
+def _string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# ---------------------------------------------------------------------------- the diff
+def diff(
+    before: str | os.PathLike[str],
+    after: str | os.PathLike[str],
+    *,
+    key: Sequence[str] | str | None = None,
+    tolerance: Mapping[str, Tolerance | float] | None = None,
+    format_before: DatasetFormat | str | None = None,
+    format_after: DatasetFormat | str | None = None,
+    memory_limit: str | None = "2GB",
+    threads: int | None = None,
+    skip_equal_row_groups: bool = True,
+) -> DatasetDiff:
+    """Compare two dataset files (local paths).
+
+    Args:
+        before, after: the two versions: Parquet, CSV, Arrow IPC/Feather or JSON Lines.
+        key: column(s) that identify a row on both sides; None infers one (or none).
+        tolerance: per column, a ``Tolerance`` or a number (an absolute tolerance).
+        format_before, format_after: the formats, when the suffixes do not say.
+        memory_limit: DuckDB's memory limit; the keyed join spills to disk beyond it.
+        threads: DuckDB threads (default: one per core).
+        skip_equal_row_groups: leave out Parquet row groups that are equal bytes on both
+            sides.
+
+    Raises:
+        Invalid: a file cannot be read as its format, a key column is missing, a tolerance is
+            for an unknown or non-numeric column.
+    """
+    scratch = tempfile.mkdtemp(prefix="aether-diff-")
+    con = connect(memory_limit=memory_limit, threads=threads, temp_directory=scratch)
+    try:
+        return _Diff(con, before, after, scratch).run(
+            key=key,
+            tolerance=tolerance,
+            formats=(_format(format_before), _format(format_after)),
+            skip=skip_equal_row_groups,
+        )
+    except BaseException:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def _format(value: DatasetFormat | str | None) -> DatasetFormat | None:
+    if value is None or isinstance(value, DatasetFormat):
+        return value
+    try:
+        return DatasetFormat(value)
+    except ValueError:
+        known = ", ".join(f.value for f in DatasetFormat)
+        raise Invalid(f"unknown dataset format {value!r}; formats: {known}") from None
+
+
+class _Diff:
+    """One run of ``diff``: the steps share the connection and the two paths."""
+
+    def __init__(self, con: Any, before: Any, after: Any, scratch: str) -> None:
+        self.con, self.scratch = con, scratch
+        self.paths = (os.fspath(before), os.fspath(after))
+
+    def run(self, *, key, tolerance, formats, skip: bool) -> DatasetDiff:
+        con = self.con
+        fmt_a = register(con, "a_all", self.paths[0], formats[0])
+        fmt_b = register(con, "b_all", self.paths[1], formats[1])
+        self.formats = (fmt_a, fmt_b)
+        cols_a, cols_b = describe(con, "a_all"), describe(con, "b_all")
+        run(con, "CREATE VIEW a AS SELECT * FROM a_all")
+        run(con, "CREATE VIEW b AS SELECT * FROM b_all")
+        schema = compare_schemas(con, cols_a, cols_b)
+        chosen, source = self._key(key, cols_a, cols_b)
+        tolerances = _tolerances(tolerance, schema)
+        skipped = self._skip_row_groups() if skip else (0, 0)
+        if chosen is None:
+            summary = self._keyless(schema, skipped)
+        else:
+            summary = self._keyed(schema, chosen, tolerances, skipped)
+        return DatasetDiff(
+            con, schema=schema, summary=summary, key=chosen, key_source=source, scratch=self.scratch
+        )
+
+    def _key(self, key, cols_a, cols_b) -> tuple[tuple[str, ...] | None, str]:
+        if key is not None:
+            chosen = (key,) if isinstance(key, str) else tuple(key)
+            check_key(chosen, cols_a, cols_b)
+            return chosen, "given"
+        inferred = infer_key(self.con, cols_a, cols_b)
+        return (inferred, "inferred") if inferred else (None, "none")
+
+    def _skip_row_groups(self) -> tuple[int, int]:
+        if self.formats != (DatasetFormat.PARQUET, DatasetFormat.PARQUET):
+            return 0, 0
+        plan = plan_row_groups(*self.paths)
+        if plan is None:
+            return 0, 0
+        for view, path, groups in (
+            ("a", self.paths[0], plan.keep_before),
+            ("b", self.paths[1], plan.keep_after),
+        ):
+            register_row_groups(self.con, f"{view}_groups", path, groups)
+            run(self.con, f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {view}_groups")
+        return plan.skipped, plan.skipped_rows
+
+    # ------------------------------------------------------------------- keyed
+    def _keyed(self, schema, key, tolerances, skipped) -> DiffSummary:
+        con = self.con
+        issues = [
+            key_issues(con, f"{v}_all", key, path, fmt)
+            for v, path, fmt in zip("ab", self.paths, self.formats, strict=True)
+        ]
+        sides = [self._usable("a", key, issues[0]), self._usable("b", key, issues[1])]
+        types = {c.name: c.type for c in schema.before}, {c.name: c.type for c in schema.after}
+        pairs = [p for p in schema.pairs() if p[1] not in key]
+        join = " AND ".join(
+            f"{_cast(f'a.{quote(k)}', t)} = {_cast(f'b.{quote(k)}', t)}"
+            for k in key
+            for t in [common_type(con, types[0][k], types[1][k])]
+        )
+        compares = [
+            (
+                new,
+                _differs(
+                    con, old, new, types=(types[0][old], types[1][new]), tol=tolerances.get(new)
+                ),
+            )
+            for old, new in pairs
+        ]
+        changed_list = (
+            "list_filter(["
+            + ", ".join(f"CASE WHEN {cond} THEN {_string(new)} END" for new, cond in compares)
+            + "], lambda x: x IS NOT NULL)"
+            if compares
+            else "[]::VARCHAR[]"
+        )
+        any_change = " OR ".join(f"({cond})" for _, cond in compares) or "false"
+        key_out = ", ".join(f"coalesce(a.{quote(k)}, b.{quote(k)}) AS {quote(k)}" for k in key)
+        values = ", ".join(
+            f"a.{quote(old)} AS {quote('before.' + new)}, b.{quote(new)} AS {quote('after.' + new)}"
+            for old, new in pairs
+        )
+        run(
+            con,
+            f"""CREATE TEMP TABLE raw_detail AS
+            SELECT CASE WHEN a.__present IS NULL THEN '{ADDED}'
+                        WHEN b.__present IS NULL THEN '{REMOVED}' ELSE '{CHANGED}' END AS _change,
+                   CASE WHEN a.__present AND b.__present THEN {changed_list}
+                        ELSE []::VARCHAR[] END AS _changed,
+                   {key_out}{", " + values if values else ""}
+            FROM ({sides[0]}) a FULL OUTER JOIN ({sides[1]}) b ON {join}
+            WHERE a.__present IS NULL OR b.__present IS NULL OR {any_change}""",
+        )
+        order = ", ".join(quote(k) for k in key)
+        run(
+            con,
+            f"CREATE TEMP TABLE detail AS SELECT row_number() OVER (ORDER BY {order}, _change) - 1"
+            " AS _row, * FROM raw_detail",
+        )
+        run(con, "DROP TABLE raw_detail")
+        return self._keyed_summary([new for new, _ in compares], issues, skipped)
+
+    def _usable(self, view: str, key: tuple[str, ...], issues: KeyIssues) -> str:
+        """The rows of a side that take part: key not NULL, key not repeated."""
+        not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in key)
+        query = f"SELECT *, true AS __present FROM {view} WHERE {not_null}"
+        if issues.duplicate_keys:
+            cols = ", ".join(quote(k) for k in key)
+            run(
+                self.con,
+                f"CREATE TEMP TABLE {view}_dups AS SELECT {cols} FROM {view}_all "
+                f"WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1",
+            )
+            query = f"SELECT * FROM ({query}) ANTI JOIN {view}_dups USING ({cols})"
+        return query
+
+    def _keyed_summary(self, columns: list[str], issues: list[KeyIssues], skipped) -> DiffSummary:
+        con = self.con
+        cells = "".join(
+            f", count(*) FILTER (WHERE list_contains(_changed, {_string(c)}))" for c in columns
+        )
+        row = one(
+            con,
+            f"SELECT count(*) FILTER (WHERE _change = '{ADDED}'),"
+            f" count(*) FILTER (WHERE _change = '{REMOVED}'),"
+            f" count(*) FILTER (WHERE _change = '{CHANGED}'){cells} FROM detail",
+        )
+        added, removed, changed = row[:3]
+        rows_a = scalar(con, "SELECT count(*) FROM a_all")
+        rows_b = scalar(con, "SELECT count(*) FROM b_all")
+        matched = rows_a - issues[0].excluded_rows - removed
+        return DiffSummary(
+            rows_before=rows_a,
+            rows_after=rows_b,
+            added=added,
+            removed=removed,
+            changed=changed,
+            unchanged=matched - changed,
+            changed_cells=dict(zip(columns, row[3:], strict=True)),
+            keys_before=issues[0],
+            keys_after=issues[1],
+            skipped_row_groups=skipped[0],
+        )
+
+    # ------------------------------------------------------------------- keyless
+    def _keyless(self, schema: SchemaDiff, skipped) -> DiffSummary:
+        con = self.con
+        types = {c.name: c.type for c in schema.before}, {c.name: c.type for c in schema.after}
+        pairs = schema.pairs()
+        if not pairs:
+            raise Invalid("the two versions share no column; there is nothing to compare")
+        common = [common_type(con, types[0][o], types[1][n]) for o, n in pairs]
+        side_a = ", ".join(
+            f"{_cast(quote(o), t)} AS {quote(n)}" for (o, n), t in zip(pairs, common, strict=True)
+        )
+        side_b = ", ".join(
+            f"{_cast(quote(n), t)} AS {quote(n)}" for (o, n), t in zip(pairs, common, strict=True)
+        )
+        names = [n for _, n in pairs]
+        on = " AND ".join(f"ga.{quote(n)} IS NOT DISTINCT FROM gb.{quote(n)}" for n in names)
+        out = ", ".join(f"coalesce(ga.{quote(n)}, gb.{quote(n)}) AS {quote(n)}" for n in names)
+        run(
+            con,
+            f"""CREATE TEMP TABLE raw_detail AS
+            WITH ga AS (SELECT {side_a}, count(*) AS __n FROM a GROUP BY ALL),
+                 gb AS (SELECT {side_b}, count(*) AS __n FROM b GROUP BY ALL)
+            SELECT CASE WHEN coalesce(ga.__n, 0) > coalesce(gb.__n, 0) THEN '{REMOVED}'
+                        ELSE '{ADDED}' END AS _change,
+                   abs(coalesce(ga.__n, 0) - coalesce(gb.__n, 0)) AS _count, {out}
+            FROM ga FULL OUTER JOIN gb ON {on}
+            WHERE coalesce(ga.__n, 0) <> coalesce(gb.__n, 0)""",
+        )
+        order = ", ".join(quote(n) for n in names)
+        run(
+            con,
+            f"CREATE TEMP TABLE detail AS SELECT row_number() OVER (ORDER BY _change, {order})"
+            " - 1 AS _row, * FROM raw_detail",
+        )
+        run(con, "DROP TABLE raw_detail")
+        added, removed = one(
+            con,
+            f"SELECT coalesce(sum(_count) FILTER (WHERE _change = '{ADDED}'), 0),"
+            f" coalesce(sum(_count) FILTER (WHERE _change = '{REMOVED}'), 0) FROM detail",
+        )
+        rows_a = scalar(con, "SELECT count(*) FROM a_all")
+        rows_b = scalar(con, "SELECT count(*) FROM b_all")
+        return DiffSummary(
+            rows_before=rows_a,
+            rows_after=rows_b,
+            added=int(added),
+            removed=int(removed),
+            changed=0,
+            unchanged=rows_a - int(removed),
+            skipped_row_groups=skipped[0],
+        )
+
+
+def _cast(expr: str, type_name: str) -> str:
+    return f"CAST({expr} AS {type_name})"
+
+
+def _differs(con: Any, old: str, new: str, *, types: tuple[str, str], tol: Tolerance | None) -> str:
+    """SQL that is true when ``a.old`` and ``b.new`` differ (NULL-safe)."""
+    type_a, type_b = types
+    common = common_type(con, type_a, type_b)
+    left, right = _cast(f"a.{quote(old)}", common), _cast(f"b.{quote(new)}", common)
+    if common == type_a == type_b:
+        left, right = f"a.{quote(old)}", f"b.{quote(new)}"
+    if tol is None:
+        return f"{left} IS DISTINCT FROM {right}"
+    lx, rx = f"CAST({left} AS DOUBLE)", f"CAST({right} AS DOUBLE)"
+    close = f"({lx} = {rx} OR abs({lx} - {rx}) <= {tol.abs!r} + {tol.rel!r} * abs({rx}))"
+    return (
+        f"({left} IS NULL) <> ({right} IS NULL) OR "
+        f"({left} IS NOT NULL AND {right} IS NOT NULL AND NOT {close})"
+    )
+
+
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "REAL",
+    "DECIMAL",
+)
+
+
+def _tolerances(
+    given: Mapping[str, Tolerance | float] | None, schema: SchemaDiff
+) -> dict[str, Tolerance]:
+    """Tolerances by (after-side) column name, checked against the schema."""
+    types = {c.name: c.type for c in schema.after}
+    out: dict[str, Tolerance] = {}
+    for name, value in (given or {}).items():
+        if name not in types:
+            raise Invalid(f"tolerance for unknown column {name!r} (columns: {', '.join(types)})")
+        if not types[name].upper().startswith(_NUMERIC):
+            raise Invalid(
+                f"tolerance for column {name!r} of type {types[name]}: only numbers have one"
+            )
+        out[name] = value if isinstance(value, Tolerance) else Tolerance(abs=float(value))
+    return out
