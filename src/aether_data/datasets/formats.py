@@ -127,7 +127,7 @@ def register(
         _create_view(con, view, where, fmt)
         con.execute(f"SELECT * FROM {quote(view)} LIMIT 0").fetchall()
         if fmt is DatasetFormat.CSV:
-            _refuse_ragged(con, view, where)
+            _refuse_ragged(con, where)
     return fmt
 
 
@@ -171,16 +171,23 @@ def _register_arrow(con: Any, name: str, path: str) -> None:
 
 
 # A CSV whose rows disagree on their number of fields defeats DuckDB's sniffer, which then
-# reads every line whole as one VARCHAR column: that is a ragged file, not a one-column one.
+# reads every line whole as one VARCHAR column, or skips the first lines as a preamble and
+# loses them: both are a ragged file, not a one-column file or one with a preamble.
 _DELIMITERS = (",", ";", "\t", "|")
 _RAGGED_SAMPLE = 20_480  # lines, as many as DuckDB's sniffer samples
 
 
-def _refuse_ragged(con: Any, view: str, path: str) -> None:
-    if len(con.execute(f"DESCRIBE {quote(view)}").fetchall()) != 1:
+def _refuse_ragged(con: Any, path: str) -> None:
+    query = f"SELECT Delimiter, SkipRows, len(Columns) FROM sniff_csv({sql_string(path)})"
+    delimiter, skipped, columns = con.execute(query).fetchone()
+    if columns == 1:
+        suspects: tuple[str, ...] = _DELIMITERS
+    elif skipped:
+        suspects = (delimiter,)
+    else:
         return
-    for delimiter in _DELIMITERS:
-        problem = _ragged_line(path, delimiter)
+    for suspect in suspects:
+        problem = _ragged_line(path, suspect)
         if problem is not None:
             raise Invalid(f"cannot read {path} as csv: {problem}")
 
