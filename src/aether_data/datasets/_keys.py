@@ -29,17 +29,20 @@ _PREFERRED = re.compile(r"^(id|key|uuid|pk)$|(_id|_key|id)$", re.IGNORECASE)
 @dataclass(frozen=True, slots=True)
 class KeyIssues:
     """Rows of one side that have no usable key: NULL in a key column, or a key that several
-    rows share (``duplicate_keys`` counts keys, ``duplicate_rows`` the rows holding them)."""
+    rows share (``duplicate_keys`` counts keys, ``duplicate_rows`` the rows holding them). A
+    key repeated on either side is left out on both."""
 
     null_rows: int = 0
     duplicate_keys: int = 0
     duplicate_rows: int = 0
     examples: tuple[tuple[Any, ...], ...] = field(default=())
+    other_side_rows: int = 0
+    """Rows left out because the other side repeats their key."""
 
     @property
     def excluded_rows(self) -> int:
         """How many rows the keyed comparison leaves out."""
-        return self.null_rows + self.duplicate_rows
+        return self.null_rows + self.duplicate_rows + self.other_side_rows
 
 
 def check_key(key: tuple[str, ...], before: tuple[Column, ...], after: tuple[Column, ...]) -> None:

@@ -16,6 +16,7 @@ skipped without decoding.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -302,13 +303,17 @@ class _Diff:
             key_issues(con, f"{v}_all", key, path, fmt)
             for v, path, fmt in zip("ab", self.paths, self.formats, strict=True)
         ]
-        sides = [self._usable("a", key, issues[0]), self._usable("b", key, issues[1])]
         types = {c.name: c.type for c in schema.before}, {c.name: c.type for c in schema.after}
+        key_types = {k: common_type(con, types[0][k], types[1][k]) for k in key}
+        issues = self._exclude_repeated_keys(key_types, issues)
+        sides = [
+            self._usable(v, key_types, bool(issues[0].duplicate_keys or issues[1].duplicate_keys))
+            for v in "ab"
+        ]
         pairs = [p for p in schema.pairs() if p[1] not in key]
         join = " AND ".join(
             f"{_cast(f'a.{quote(k)}', t)} = {_cast(f'b.{quote(k)}', t)}"
-            for k in key
-            for t in [common_type(con, types[0][k], types[1][k])]
+            for k, t in key_types.items()
         )
         compares = [
             (
@@ -352,18 +357,43 @@ class _Diff:
         run(con, "DROP TABLE raw_detail")
         return self._keyed_summary([new for new, _ in compares], issues, skipped)
 
-    def _usable(self, view: str, key: tuple[str, ...], issues: KeyIssues) -> str:
-        """The rows of a side that take part: key not NULL, key not repeated."""
-        not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in key)
-        query = f"SELECT *, true AS __present FROM {view} WHERE {not_null}"
-        if issues.duplicate_keys:
-            cols = ", ".join(quote(k) for k in key)
+    def _exclude_repeated_keys(
+        self, key_types: dict[str, str], issues: list[KeyIssues]
+    ) -> list[KeyIssues]:
+        """Leave a key repeated on either side out on both (tables ``bad_keys``), and count
+        the rows each side loses for the other's repeats."""
+        if not any(i.duplicate_keys for i in issues):
+            return issues
+        con = self.con
+        cast = ", ".join(f"CAST({quote(k)} AS {t}) AS {quote(k)}" for k, t in key_types.items())
+        not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in key_types)
+        cols = ", ".join(quote(k) for k in key_types)
+        for v in "ab":
             run(
-                self.con,
-                f"CREATE TEMP TABLE {view}_dups AS SELECT {cols} FROM {view}_all "
-                f"WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1",
+                con,
+                f"CREATE TEMP TABLE {v}_dups AS SELECT {cast} FROM {v}_all WHERE {not_null} "
+                f"GROUP BY ALL HAVING count(*) > 1",
             )
-            query = f"SELECT * FROM ({query}) ANTI JOIN {view}_dups USING ({cols})"
+        run(con, "CREATE TEMP TABLE bad_keys AS SELECT * FROM a_dups UNION SELECT * FROM b_dups")
+        counted = []
+        for v, other, found in (("a", "b", issues[0]), ("b", "a", issues[1])):
+            lost = scalar(
+                con,
+                f"SELECT count(*) FROM (SELECT {cast} FROM {v}_all WHERE {not_null}) "
+                f"SEMI JOIN {other}_dups USING ({cols}) ANTI JOIN {v}_dups USING ({cols})",
+            )
+            counted.append(dataclasses.replace(found, other_side_rows=lost))
+        return counted
+
+    def _usable(self, view: str, key_types: dict[str, str], repeats: bool) -> str:
+        """The rows of a side that take part: key not NULL, and not repeated on either side."""
+        not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in key_types)
+        query = f"SELECT *, true AS __present FROM {view} WHERE {not_null}"
+        if repeats:
+            on = " AND ".join(
+                f"CAST(s.{quote(k)} AS {t}) = bad_keys.{quote(k)}" for k, t in key_types.items()
+            )
+            query = f"SELECT * FROM ({query}) s ANTI JOIN bad_keys ON {on}"
         return query
 
     def _keyed_summary(self, columns: list[str], issues: list[KeyIssues], skipped) -> DiffSummary:
