@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
@@ -223,3 +225,25 @@ def live_server(tmp_path) -> Iterator[Any]:
 
     with start_thread_server(Settings.for_home(tmp_path / "server")) as server:
         yield server
+
+
+# ------------------------------------------------------------------------------------ races
+@pytest.fixture
+def race() -> Callable[..., list[Any]]:
+    """``race(worker, threads=8)``: call ``worker(i)`` from threads released together; return
+    each result or raised exception."""
+
+    def run_all(worker: Callable[[int], Any], threads: int = 8) -> list[Any]:
+        barrier = threading.Barrier(threads)
+
+        def run(i: int) -> Any:
+            barrier.wait()
+            try:
+                return worker(i)
+            except Exception as exc:
+                return exc
+
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(run, range(threads)))
+
+    return run_all

@@ -6,10 +6,7 @@ before each test. Unreachable server: skip with a hint, or fail when ``CI=true``
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
@@ -18,29 +15,6 @@ from aether_data.catalog import SqlCatalog
 URL_KEY = pytest.StashKey[str]()
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-THREADS = 8
-Race = Callable[..., list[Any]]
-
-
-def _race(worker: Callable[[int], Any], threads: int = THREADS) -> list[Any]:
-    """Run ``worker(i)`` in threads released together; return results or raised exceptions."""
-    barrier = threading.Barrier(threads)
-
-    def run(i: int) -> Any:
-        barrier.wait()
-        try:
-            return worker(i)
-        except Exception as exc:
-            return exc
-
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(run, range(threads)))
-
-
-@pytest.fixture
-def race() -> Race:
-    """``race(worker, threads=8)``: call ``worker(i)`` from threads that start at once."""
-    return _race
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
@@ -29,24 +26,3 @@ def open_catalog(catalog_url: str) -> Iterator[Callable[[], SqlCatalog]]:
 @pytest.fixture
 def catalog(open_catalog: Callable[[], SqlCatalog]) -> SqlCatalog:
     return open_catalog()
-
-
-@pytest.fixture
-def race() -> Callable[..., list[Any]]:
-    """``race(worker, threads=8)``: call ``worker(i)`` from threads released together; return
-    each result or raised exception."""
-
-    def run_all(worker: Callable[[int], Any], threads: int = 8) -> list[Any]:
-        barrier = threading.Barrier(threads)
-
-        def run(i: int) -> Any:
-            barrier.wait()
-            try:
-                return worker(i)
-            except Exception as exc:
-                return exc
-
-        with ThreadPoolExecutor(threads) as pool:
-            return list(pool.map(run, range(threads)))
-
-    return run_all
