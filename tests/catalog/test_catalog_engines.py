@@ -47,7 +47,7 @@ def statements() -> Iterator[list[str]]:
 
 def test_fresh_database_reaches_head(fresh_url: str) -> None:
     with SqlCatalog(fresh_url) as catalog:
-        assert catalog.schema_revision == head_revision() == "0004"
+        assert catalog.schema_revision == head_revision() == "0005"
         tables = set(inspect(catalog._engine).get_table_names())
     assert {table.name for table in metadata.sorted_tables} | {"alembic_version"} == tables
 

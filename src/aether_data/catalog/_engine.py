@@ -19,7 +19,7 @@ from sqlalchemy.pool import StaticPool
 from aether_data.errors import Conflict, Invalid, MissingExtra, Unavailable
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 """The newest migration; a catalog already there opens without loading Alembic (a test keeps
 this equal to the migrations' head)."""
 _WRITE = "aether_write"

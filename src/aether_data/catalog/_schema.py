@@ -243,3 +243,13 @@ review_records = Table(
     Index("ix_review_records_session_id_kind", "session_id", "kind", "created_at"),
     Index("ix_review_records_source_kind", "source", "kind", "created_at"),
 )
+
+# Keyed by a file's content id: content never changes, so neither does its profile; no tenant,
+# since only who holds the same bytes can ask for the profile of their id.
+dataset_profiles = Table(
+    "dataset_profiles",
+    metadata,
+    Column("content_id", OBJECT_ID, primary_key=True),
+    Column("profile", Text, nullable=False),
+    Column("created_at", MICROS, nullable=False),
+)

@@ -1,7 +1,8 @@
 """The catalog contract: metadata for sources, refs, the commit index, sessions, overlays,
-checkpoints, API tokens and import jobs, and the records of reviews (knowledge entries, events,
+checkpoints, API tokens and import jobs, the records of reviews (knowledge entries, events,
 bus messages, and annotations, approvals, check runs and branch policies in
-``ReviewRecords``). Documented once here; implementations do not restate it.
+``ReviewRecords``), and dataset profiles by content id (``DatasetProfiles``). Documented once
+here; implementations do not restate it.
 
 Every write is atomic. Refs move only by compare-and-set; sessions and their overlays are guarded
 by the session's ``version``, which every change bumps. Names, ids and paths are validated and
@@ -22,6 +23,7 @@ from typing import Any, Self
 
 from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, SourceName
 
+from ._base_datasets import DatasetProfiles
 from ._base_reviews import ReviewRecords
 from .records import (
     DEFAULT_BRANCH,
@@ -47,7 +49,7 @@ from .records import (
 __all__ = ["Catalog"]
 
 
-class Catalog(ReviewRecords, ABC):
+class Catalog(ReviewRecords, DatasetProfiles, ABC):
     """Metadata store. One instance is shared by many threads."""
 
     # --- sources -------------------------------------------------------------------------

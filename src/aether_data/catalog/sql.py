@@ -43,6 +43,7 @@ from ._schema import (
     sources,
 )
 from ._sql_base import SqlBase, after, created_cursor
+from ._sql_datasets import SqlDatasetProfiles
 from ._sql_documents import SqlReviewDocuments
 from ._sql_review import SqlReviewRecords
 from ._sql_tokens_jobs import SqlTokensAndJobs
@@ -74,7 +75,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(SqlReviewDocuments, SqlReviewRecords, SqlTokensAndJobs, SqlBase, Catalog):
+class SqlCatalog(
+    SqlReviewDocuments, SqlReviewRecords, SqlDatasetProfiles, SqlTokensAndJobs, SqlBase, Catalog
+):
     """The catalog on SQLAlchemy Core; opening it migrates the schema to the newest revision.
 
     Args:
