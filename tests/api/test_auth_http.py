@@ -15,7 +15,7 @@ import pytest
 from _apitest import assert_problem
 
 from _live import LiveServer
-from aether_data.wire import gates, protocol, review
+from aether_data.wire import datasets, gates, protocol, review
 
 PUBLIC_PATHS = {"/health", "/metrics"}
 WRITE_METHODS = {"post", "put", "delete", "patch"}
@@ -149,18 +149,22 @@ def test_the_protocol_route_table_is_served_with_its_scopes(schema: dict) -> Non
             assert served[method, path.replace("/sessions/", "/sources/")] == source_scope
 
 
-def test_the_gates_route_table_is_served_with_its_scopes_and_names(schema: dict) -> None:
+@pytest.mark.parametrize(("module", "count"), [(gates, 17), (datasets, 1)])
+def test_route_tables_are_served_with_their_scopes_and_names(
+    schema: dict, module, count: int
+) -> None:
+    """The tables of ``wire.gates`` and ``wire.datasets``: method, route, name and scope."""
     served = {
         (method, re.sub(r"\{[^}]*\}", "{}", path)): operation
         for method, path, operation in _operations(schema)
     }
     table = {}
-    for line in (gates.__doc__ or "").splitlines():
+    for line in (module.__doc__ or "").splitlines():
         words = line.split()
         if words and words[0] in {"GET", "POST", "PUT", "DELETE"}:
             path = re.sub(r"\{[^}]*\}", "{}", words[1].split("?")[0])
             table[words[0].lower(), "/v1" + path] = (words[2], words[-1])
-    assert len(table) == 17
+    assert len(table) == count
     for route, (name, scope) in table.items():
         assert (served[route]["operationId"], served[route]["x-aether-scope"]) == (name, scope)
 

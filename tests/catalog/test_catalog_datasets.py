@@ -29,11 +29,13 @@ def test_put_then_get_round_trips(catalog: SqlCatalog) -> None:
     assert catalog.get_dataset_profile(object_id_of(b"other")) is None
 
 
-def test_put_is_idempotent_and_the_first_stays(catalog: SqlCatalog) -> None:
+def test_put_is_idempotent_and_replaces(catalog: SqlCatalog) -> None:
     catalog.put_dataset_profile(CONTENT, PROFILE)
     catalog.put_dataset_profile(CONTENT, PROFILE)
-    catalog.put_dataset_profile(CONTENT, {**PROFILE, "row_count": 99})
     assert catalog.get_dataset_profile(CONTENT) == PROFILE
+    newer = {**PROFILE, "version": 2}
+    catalog.put_dataset_profile(CONTENT, newer)
+    assert catalog.get_dataset_profile(CONTENT) == newer
 
 
 def test_concurrent_puts_of_one_profile(catalog: SqlCatalog, race) -> None:

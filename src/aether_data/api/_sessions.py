@@ -230,13 +230,19 @@ class SessionsController(Controller):
     @operation("GET", "/{session_id:str}/manifest", scope=_READ, summary="A session's manifest")
     def manifest(
         self,
+        *,
         ws: WorkspaceDep,
         session_id: FromPath[str],
         prefix: FromQuery[str] = "",
         cursor: FromQuery[str | None] = None,
         limit: Limit = 1000,
+        datasets: Annotated[
+            bool, QueryParameter(description="Give each dataset file's schema (DatasetHint).")
+        ] = False,
     ) -> Page[ManifestItem]:
-        return ws.manifest(session_id, prefix=prefix, cursor=cursor or None, limit=limit)
+        return ws.manifest(
+            session_id, prefix=prefix, cursor=cursor or None, limit=limit, datasets=datasets
+        )
 
     @operation("GET", "/{session_id:str}/diff", scope=_READ, summary="What a session changed")
     def diff(

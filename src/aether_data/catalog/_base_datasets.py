@@ -12,7 +12,7 @@ __all__ = ["DatasetProfiles"]
 
 
 class DatasetProfiles(ABC):
-    """Profiles of dataset files, one per content id, written once."""
+    """Profiles of dataset files, one per content id."""
 
     @abstractmethod
     def get_dataset_profile(self, content_id: ObjectId) -> dict[str, Any] | None:
@@ -24,8 +24,9 @@ class DatasetProfiles(ABC):
 
     @abstractmethod
     def put_dataset_profile(self, content_id: ObjectId, profile: dict[str, Any]) -> None:
-        """Keep ``profile`` for the file with this content id. Idempotent: when one is kept
-        already, that one stays (a profile is a function of the content, so both agree).
+        """Keep ``profile`` for the file with this content id, in place of any kept before
+        (a profile is a function of the content, so writers racing agree; a newer version of
+        the profile replaces an older one). Idempotent.
 
         Raises:
             Invalid: ``content_id`` is not an object id, or ``profile`` is not a JSON mapping.

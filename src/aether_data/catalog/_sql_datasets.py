@@ -1,4 +1,4 @@
-"""Dataset profiles in ``SqlCatalog``: one row per content id, inserted once."""
+"""Dataset profiles in ``SqlCatalog``: one row per content id."""
 
 from __future__ import annotations
 
@@ -34,5 +34,10 @@ class SqlDatasetProfiles(SqlBase):
             "profile": check.metadata(profile, "dataset profile"),
             "created_at": self._micros(),
         }
+        upsert = self._insert(dataset_profiles).values(row)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[dataset_profiles.c.content_id],
+            set_={"profile": upsert.excluded.profile, "created_at": upsert.excluded.created_at},
+        )
         with self._write() as conn:
-            conn.execute(self._insert_new(dataset_profiles, row))
+            conn.execute(upsert)

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from aether_data.client import _gates_plans, _plans, _review_plans
+from aether_data.client import _datasets_plans, _gates_plans, _plans, _review_plans
 from aether_data.client._calls import (
     PIECE,
     Call,
@@ -232,6 +232,8 @@ class AsyncAetherClient:
     unprotect_branch = _coroutine(_gates_plans.unprotect_branch)
     get_branch_policy = _coroutine(_gates_plans.get_branch_policy)
     list_branch_policies = _coroutine(_gates_plans.list_branch_policies)
+    # ------------------------------------------------------------ datasets
+    inspect_dataset = _coroutine(_datasets_plans.inspect_dataset)
 
     async def subscribe(
         self,

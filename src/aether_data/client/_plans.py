@@ -244,10 +244,15 @@ def retire(session_id: str) -> Plan[Session]:
 
 
 def manifest(
-    session_id: str, *, prefix: str = "", cursor: str | None = None, limit: int = 1000
+    session_id: str,
+    *,
+    prefix: str = "",
+    cursor: str | None = None,
+    limit: int = 1000,
+    datasets: bool = False,
 ) -> Plan[Page[ManifestItem]]:
     """``GET /v1/sessions/{id}/manifest``."""
-    params = {"prefix": prefix, "cursor": cursor, "limit": limit}
+    params = {"prefix": prefix, "cursor": cursor, "limit": limit, "datasets": datasets or None}
     url = _session(session_id, "manifest")
     return (yield from json_call("GET", url, Page[ManifestItem], params=params))
 

@@ -1,5 +1,5 @@
-"""``AetherClient``: the ``WorkspaceAPI`` and the ``ReviewAPI`` over HTTP, synchronous
-(``httpx.Client``)."""
+"""``AetherClient``: the ``WorkspaceAPI``, the ``ReviewAPI`` and the ``DatasetsAPI`` over HTTP,
+synchronous (``httpx.Client``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from aether_data.client import _gates_plans, _plans, _review_plans
+from aether_data.client import _datasets_plans, _gates_plans, _plans, _review_plans
 from aether_data.client._calls import (
     PIECE,
     Call,
@@ -48,9 +48,9 @@ def _method(plan: Callable[P, Plan[T]]) -> Callable[Concatenate[AetherClient, P]
 
 
 class AetherClient:
-    """A ``WorkspaceAPI`` and ``ReviewAPI`` that talks to an Aether server; raises the same
-    errors as the embedded implementations (from the server's problem+json), and
-    ``Unavailable`` naming the URL when the server cannot be reached.
+    """A ``WorkspaceAPI``, ``ReviewAPI`` and ``DatasetsAPI`` that talks to an Aether server;
+    raises the same errors as the embedded implementations (from the server's problem+json),
+    and ``Unavailable`` naming the URL when the server cannot be reached.
 
     Args:
         base_url: The server, e.g. ``http://127.0.0.1:8000`` (routes live under ``/v1``).
@@ -231,6 +231,8 @@ class AetherClient:
     unprotect_branch = _method(_gates_plans.unprotect_branch)
     get_branch_policy = _method(_gates_plans.get_branch_policy)
     list_branch_policies = _method(_gates_plans.list_branch_policies)
+    # ------------------------------------------------------------ datasets
+    inspect_dataset = _method(_datasets_plans.inspect_dataset)
 
     def subscribe(
         self,

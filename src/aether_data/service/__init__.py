@@ -22,6 +22,7 @@ from aether_data.review import (
     TreeFiles,
 )
 from aether_data.service._convert import token as token_value
+from aether_data.service.datasets import DatasetProfiler, EmbeddedDatasets
 from aether_data.service.jobs import ImportJobs
 from aether_data.service.review import EmbeddedReview
 from aether_data.service.tokens import ALL_SCOPES, READ_SCOPES, Scope, Tokens
@@ -34,6 +35,8 @@ __all__ = [
     "ALL_SCOPES",
     "LOCAL_ACTOR",
     "READ_SCOPES",
+    "DatasetProfiler",
+    "EmbeddedDatasets",
     "EmbeddedReview",
     "EmbeddedWorkspace",
     "ImportJobs",
@@ -152,6 +155,16 @@ class Services:
             self.check_runs,
             lambda tree: TreeFiles(self.store, tree),
         )
+
+    @cached_property
+    def datasets(self) -> DatasetProfiler:
+        """Profiles of dataset files, kept in the catalog by content hash (copies to profile
+        go to the scratch folder ``<home>/tmp``)."""
+        return DatasetProfiler(self.store, self.catalog, self.settings.home / "tmp")
+
+    def datasets_api(self, tenant: str = DEFAULT_TENANT) -> EmbeddedDatasets:
+        """The ``DatasetsAPI`` of one tenant."""
+        return EmbeddedDatasets(self, tenant)
 
     def review(self, tenant: str = DEFAULT_TENANT, actor: str = LOCAL_ACTOR) -> EmbeddedReview:
         """The ``ReviewAPI`` of one tenant, acting as ``actor``."""

@@ -21,6 +21,7 @@ from aether_data.ids import CheckpointName, ObjectId, RefName, SessionId, Source
 from aether_data.objects import EntryKind
 from aether_data.service import _convert as to
 from aether_data.service._audit import RESULT, audited
+from aether_data.service.datasets import with_dataset_hints
 from aether_data.service.gates import commit_gate
 from aether_data.storage._reader import BlobReader
 from aether_data.wire import (
@@ -349,11 +350,16 @@ class EmbeddedWorkspace:
         prefix: str = "",
         cursor: str | None = None,
         limit: int = 1000,
+        datasets: bool = False,
     ) -> Page[ManifestItem]:
         page = self._sessions.manifest(
             self._session(session_id), prefix=prefix, cursor=cursor, limit=limit
         )
-        return _converted(page, to.manifest_item)
+        listed = _converted(page, to.manifest_item)
+        if not datasets:
+            return listed
+        items = with_dataset_hints(self._services.datasets, listed.items)
+        return Page(items=items, next_cursor=listed.next_cursor)
 
     def diff(
         self, session_id: str, *, against: str | None = None, prefix: str = ""

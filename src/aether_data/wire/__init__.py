@@ -1,6 +1,14 @@
 """The wire: values, the ``WorkspaceAPI`` protocol and error translation shared by the
 embedded workspace, the HTTP service and the client."""
 
+from aether_data.wire.datasets import (
+    ColumnHint,
+    ColumnProfile,
+    CsvDialect,
+    DatasetHint,
+    DatasetProfile,
+    DatasetsAPI,
+)
 from aether_data.wire.gates import (
     AnnotateRequest,
     Annotation,
@@ -95,6 +103,8 @@ __all__ = [
     "Checkpoint",
     "CheckpointOrigin",
     "CheckpointRequest",
+    "ColumnHint",
+    "ColumnProfile",
     "Commit",
     "CommitRequest",
     "CommitResult",
@@ -102,6 +112,10 @@ __all__ = [
     "CreateSessionRequest",
     "CreateSourceRequest",
     "CreateTokenRequest",
+    "CsvDialect",
+    "DatasetHint",
+    "DatasetProfile",
+    "DatasetsAPI",
     "Entry",
     "EntryKind",
     "Event",

@@ -11,6 +11,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from aether_data.wire.datasets import DatasetHint
+
 __all__ = [
     "BatchOperation",
     "BatchRequest",
@@ -74,13 +76,16 @@ class Entry(_Value):
     size: int
 
 
-class ManifestItem(_Value):
-    """One line of a session's manifest."""
+class ManifestItem(_Value, omit_defaults=True):
+    """One line of a session's manifest; ``dataset``: the schema of a dataset file, when the
+    manifest was asked for them (None for other files, and for files that cannot be read as
+    their format)."""
 
     path: str
     kind: EntryKind
     size: int
     id: str
+    dataset: DatasetHint | None = None
 
 
 class Session(_Value):

@@ -28,6 +28,7 @@ POST   /sessions/{id}/promote                           promote                 
 POST   /sessions/{id}/archive                           archive                     session.write
 POST   /sessions/{id}/retire                            retire                      session.delete
 GET    /sessions/{id}/manifest?prefix=&cursor=&limit=   manifest                    session.read
+       &datasets=
 GET    /sessions/{id}/diff?against=&prefix=&cursor=&... diff                        session.read
 GET    /sessions/{id}/export?format=tar|tar.gz|zip      export                      session.read
 GET    /sessions/{id}/entry?path=                       stat                        session.read
@@ -200,8 +201,11 @@ class WorkspaceAPI(Protocol):
         prefix: str = "",
         cursor: str | None = None,
         limit: int = 1000,
+        datasets: bool = False,
     ) -> Page[ManifestItem]:
-        """Files, links and folders under ``prefix`` in depth-first path order."""
+        """Files, links and folders under ``prefix`` in depth-first path order. ``datasets``:
+        each dataset file's item carries its schema (``DatasetHint``), from the profiles kept
+        by content hash; those missing are computed (and kept) first."""
         ...
 
     def diff(
