@@ -2,6 +2,7 @@
 
 from aether_data.cli import (
     coordination,
+    datasets,
     files,
     gates,
     maintenance,
@@ -17,6 +18,7 @@ from aether_data.cli._app import cli
 __all__ = [
     "cli",
     "coordination",
+    "datasets",
     "files",
     "gates",
     "main",
