@@ -5,6 +5,7 @@ errors naming the file for bad input."""
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -25,9 +26,12 @@ from aether_data.datasets import (
     DatasetProfile,
     inspect,
 )
+from aether_data.datasets._parquet_stats import FooterColumn, FooterFacts, footer_facts
 from aether_data.datasets._values import MAX_TEXT
 from aether_data.errors import Invalid
 
+# The module, not the function the package exports under the same name.
+inspect_module = importlib.import_module("aether_data.datasets.inspect")
 ROWS = 500
 START = datetime(2024, 1, 1, 8, 30)
 
@@ -219,6 +223,31 @@ def test_parquet_footer_statistics_across_row_groups(tmp_path: Path) -> None:
     found = _by_name(inspect(path))
     for name in ("qty", "price", "day", "at"):
         assert (found[name].null_count, found[name].min, found[name].max) == expected[name][:3]
+
+
+def test_parquet_footer_facts(tmp_path: Path) -> None:
+    columns = generated(seed=9)
+    path = write_parquet(tmp_path / "d.parquet", columns, row_group_size=100)
+    facts = footer_facts(str(path))
+    expected = expected_columns(columns)
+    assert facts.row_count == ROWS
+    for name in ("id", "qty", "price", "ok"):
+        nulls, low, high, _ = expected[name]
+        assert facts.columns[name] == FooterColumn(nulls, (low, high)), name
+    assert facts.columns["city"].min_max is None  # text bounds may be cut short: scanned
+    assert facts.columns["city"].null_count == expected["city"][0]
+
+
+def test_what_the_footer_knows_is_not_scanned_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_parquet(tmp_path / "d.parquet", generated())
+    told = FooterFacts(ROWS, {"qty": FooterColumn(123, (-999, 999)), "price": FooterColumn(7)})
+    monkeypatch.setattr(inspect_module, "footer_facts", lambda _: told)
+    found = _by_name(inspect(path))
+    assert (found["qty"].null_count, found["qty"].min, found["qty"].max) == (123, -999, 999)
+    assert found["price"].null_count == 7
+    assert found["price"].min == expected_columns(generated())["price"][1]  # scanned
 
 
 def test_parquet_without_statistics_is_scanned(tmp_path: Path) -> None:

@@ -43,22 +43,23 @@ def footer_facts(path: str) -> FooterFacts:
 
 
 def _column(metadata: Any, leaf: int, trust_bounds: bool) -> FooterColumn:
-    nulls = 0
-    lows, highs = [], []
-    for group in range(metadata.num_row_groups):
-        stats = metadata.row_group(group).column(leaf).statistics
-        if stats is None:
-            return FooterColumn()
-        nulls = None if nulls is None or not stats.has_null_count else nulls + stats.null_count
-        if stats.has_min_max:
-            lows.append(stats.min)
-            highs.append(stats.max)
-        elif metadata.row_group(group).num_rows > stats.null_count:
-            trust_bounds = False  # values without bounds: the footer cannot say
-    bounds = (min(lows), max(highs)) if trust_bounds and lows else None
-    if trust_bounds and not lows and nulls is not None:
-        bounds = (None, None)  # every value is null
-    return FooterColumn(nulls, bounds)
+    groups = [metadata.row_group(g) for g in range(metadata.num_row_groups)]
+    stats = [group.column(leaf).statistics for group in groups]
+    if any(s is None for s in stats):
+        return FooterColumn()
+    counted = all(s.has_null_count for s in stats)
+    nulls = sum(s.null_count for s in stats) if counted else None
+    bounded = [s for s in stats if s.has_min_max]
+    # A row group of values without bounds leaves the column's bounds unknown; one of NULLs
+    # only has none to give.
+    all_bounded = counted and all(
+        s.has_min_max or s.null_count == g.num_rows for s, g in zip(stats, groups, strict=True)
+    )
+    if not (trust_bounds and all_bounded):
+        return FooterColumn(nulls)
+    if not bounded:
+        return FooterColumn(nulls, (None, None))  # every value is NULL
+    return FooterColumn(nulls, (min(s.min for s in bounded), max(s.max for s in bounded)))
 
 
 def _exact_bounds(arrow_type: Any) -> bool:

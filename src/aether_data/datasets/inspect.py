@@ -15,12 +15,13 @@ and other exact types are text, and text is cut at ``MAX_TEXT`` characters.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aether_data.errors import Invalid
 
-from ._parquet_stats import FooterFacts, footer_facts
+from ._parquet_stats import FooterColumn, FooterFacts, footer_facts
 from ._values import MAX_TEXT, jsonable
 from .formats import DatasetFormat, connect, quote, reading, register, sql_string
 
@@ -163,14 +164,30 @@ def _ordered(duck_type: str) -> bool:
     return not (duck_type.endswith("]") or duck_type.startswith(_UNORDERED))
 
 
-def _aggregates(column: str, duck_type: str, *, nulls: bool, bounds: bool) -> list[str]:
-    """The SQL aggregates one column still needs, in the order ``_column`` reads them."""
-    ident = quote(column)
+class _Plan(NamedTuple):
+    """What the scan computes for one column: the rest comes from the footer."""
+
+    column: str
+    duck_type: str
+    footer: FooterColumn
+    nulls: bool  # count the NULLs
+    bounds: bool  # find min and max
+
+
+def _plan(column: str, duck_type: str, footer: FooterColumn) -> _Plan:
+    nulls = footer.null_count is None
+    bounds = _ordered(duck_type) and footer.min_max is None
+    return _Plan(column, duck_type, footer, nulls, bounds)
+
+
+def _aggregates(plan: _Plan) -> list[str]:
+    """The SQL aggregates of a plan, in the order ``_column`` reads them."""
+    ident = quote(plan.column)
     wanted = [f"approx_count_distinct({ident})"]
-    if nulls:
+    if plan.nulls:
         wanted.append(f"count({ident})")
-    if bounds:
-        keep = f" FILTER (WHERE NOT isnan({ident}))" if duck_type in _FLOATS else ""
+    if plan.bounds:
+        keep = f" FILTER (WHERE NOT isnan({ident}))" if plan.duck_type in _FLOATS else ""
         wanted += [f"min({ident}){keep}", f"max({ident}){keep}"]
     return wanted
 
@@ -180,34 +197,30 @@ def _columns(
 ) -> tuple[int, tuple[ColumnProfile, ...]]:
     """The row count and every column's profile, from the footer and one scan."""
     known = footer.columns if footer else {}
-    plans, sql = [], ["count(*)"]
-    for column, duck_type in names_types:
-        facts = known.get(column)
-        nulls = facts is None or facts.null_count is None
-        bounds = _ordered(duck_type) and (facts is None or facts.min_max is None)
-        sql += _aggregates(column, duck_type, nulls=nulls, bounds=bounds)
-        plans.append((column, duck_type, nulls, bounds))
+    plans = [
+        _plan(column, duck_type, known.get(column, FooterColumn()))
+        for column, duck_type in names_types
+    ]
+    sql = [] if footer else ["count(*)"]  # a footer knows the row count
+    for plan in plans:
+        sql += _aggregates(plan)
     values = iter(con.execute(f"SELECT {', '.join(sql)} FROM {quote(_VIEW)}").fetchone())
     row_count = footer.row_count if footer else int(next(values))
-    if footer:
-        next(values)  # the scan's count(*) agrees with the footer; the footer is free
-    profiles = tuple(_column(plan, values, row_count, known.get(plan[0])) for plan in plans)
-    return row_count, profiles
+    return row_count, tuple(_column(plan, values, row_count) for plan in plans)
 
 
-def _column(plan: tuple, values: Any, row_count: int, facts: Any) -> ColumnProfile:
-    column, duck_type, nulls, bounds = plan
+def _column(plan: _Plan, values: Iterator[Any], row_count: int) -> ColumnProfile:
     distinct = int(next(values))
-    null_count = row_count - int(next(values)) if nulls else facts.null_count
-    if bounds:
+    null_count = row_count - int(next(values)) if plan.nulls else plan.footer.null_count
+    if plan.bounds:
         low, high = next(values), next(values)
-    elif _ordered(duck_type):
-        low, high = facts.min_max
+    elif plan.footer.min_max is not None:
+        low, high = plan.footer.min_max
     else:
         low = high = None
     return ColumnProfile(
-        name=column,
-        type=duck_type,
+        name=plan.column,
+        type=plan.duck_type,
         null_count=null_count,
         min=jsonable(low),
         max=jsonable(high),
