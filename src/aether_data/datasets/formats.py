@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
-from aether_data.errors import Invalid, MissingExtra
+from aether_data.errors import Invalid
 
 __all__ = [
     "DatasetFormat",
@@ -62,10 +62,8 @@ def is_dataset_path(path: str | os.PathLike[str]) -> bool:
 
 
 def _duckdb() -> Any:
-    try:
-        import duckdb  # noqa: PLC0415 - heavy; only dataset work needs it
-    except ImportError as exc:  # pragma: no cover - a base dependency
-        raise MissingExtra("duckdb", "datasets", "dataset inspect and diff") from exc
+    import duckdb  # noqa: PLC0415 - heavy; only dataset work needs it
+
     return duckdb
 
 
