@@ -185,6 +185,11 @@ def test_bad_input_is_invalid_with_the_file_named(tmp_path: Path) -> None:
         diff(a, b, key="id", tolerance={"name": 0.1})
     with pytest.raises(Invalid, match="not a dataset"):
         diff(a, tmp_path / "notes.txt")
+    late = tmp_path / "late.csv"
+    late.write_text("id,v\n" + "".join(f"{i},{i}\n" for i in range(5000)) + "x,1,2\n")
+    with pytest.raises(Invalid, match=r"main:late\.csv") as failure:
+        diff(a, late, key="id", names=("main:a.parquet", "main:late.csv"))
+    assert str(tmp_path) not in str(failure.value)
 
 
 def test_outputs(tmp_path: Path) -> None:

@@ -205,6 +205,7 @@ def diff(
     memory_limit: str | None = "2GB",
     threads: int | None = None,
     skip_equal_row_groups: bool = True,
+    names: tuple[str, str] | None = None,
 ) -> DatasetDiff:
     """Compare two dataset files (local paths).
 
@@ -217,6 +218,8 @@ def diff(
         threads: DuckDB threads (default: one per core).
         skip_equal_row_groups: leave out Parquet row groups that are equal bytes on both
             sides.
+        names: what error messages call the two files (default: their paths), such as
+            ``("main:data/t.parquet", "s-1:data/t.parquet")`` for copies in a scratch folder.
 
     Raises:
         Invalid: a file cannot be read as its format, a key column is missing, a tolerance is
@@ -225,7 +228,7 @@ def diff(
     scratch = tempfile.mkdtemp(prefix="aether-diff-")
     con = connect(memory_limit=memory_limit, threads=threads, temp_directory=scratch)
     try:
-        return _Diff(con, before, after, scratch).run(
+        return _Diff(con, before, after, scratch, names).run(
             key=key,
             tolerance=tolerance,
             formats=(_format(format_before), _format(format_after)),
@@ -250,14 +253,25 @@ def _format(value: DatasetFormat | str | None) -> DatasetFormat | None:
 class _Diff:
     """One run of ``diff``: the steps share the connection and the two paths."""
 
-    def __init__(self, con: Any, before: Any, after: Any, scratch: str) -> None:
+    def __init__(self, con: Any, before: Any, after: Any, scratch: str, names) -> None:
         self.con, self.scratch = con, scratch
         self.paths = (os.fspath(before), os.fspath(after))
+        self.names = names or self.paths
 
     def run(self, *, key, tolerance, formats, skip: bool) -> DatasetDiff:
+        try:
+            return self._run(key=key, tolerance=tolerance, formats=formats, skip=skip)
+        except _failures() as exc:
+            # A scan can fail deep into a file (a ragged line, a corrupt row group).
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            for path, name in zip(self.paths, self.names, strict=True):
+                reason = reason.replace(path, name)
+            raise Invalid(f"cannot diff {self.names[0]} and {self.names[1]}: {reason}") from exc
+
+    def _run(self, *, key, tolerance, formats, skip: bool) -> DatasetDiff:
         con = self.con
-        fmt_a = register(con, "a_all", self.paths[0], formats[0])
-        fmt_b = register(con, "b_all", self.paths[1], formats[1])
+        fmt_a = register(con, "a_all", self.paths[0], formats[0], name=self.names[0])
+        fmt_b = register(con, "b_all", self.paths[1], formats[1], name=self.names[1])
         self.formats = (fmt_a, fmt_b)
         cols_a, cols_b = describe(con, "a_all"), describe(con, "b_all")
         run(con, "CREATE VIEW a AS SELECT * FROM a_all")
@@ -475,6 +489,13 @@ class _Diff:
             unchanged=rows_a - int(removed),
             skipped_row_groups=skipped[0],
         )
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    import duckdb  # noqa: PLC0415 - heavy
+    import pyarrow as pa  # noqa: PLC0415
+
+    return (duckdb.Error, pa.ArrowException, OSError)
 
 
 def _cast(expr: str, type_name: str) -> str:
