@@ -1,11 +1,13 @@
 """Differential test: ``diff`` against datacompy on generated tables.
 
-Hypothesis draws a table A (an int64 key ``id`` and columns of ints, floats, strings, dates and
-timestamps, with NULLs) and a version B of it: rows deleted, inserted and updated, columns
-dropped, added and widened (int64 to float64), and a tolerance (absolute and relative) for
-float columns. Both files go through ``diff`` and through datacompy's ``PolarsCompare`` (exact
-Arrow types, so no pandas NULL or dtype inference gets in between), which must agree on: the
-keys only in A, only in B, of rows with any mismatch, and the mismatching cells per column,
+Hypothesis draws a table A (a key, ``id`` or ``id`` and a string ``k2``, and columns of ints,
+floats, float32s, bools, strings, dates and timestamps, with NULLs) and a version B of it:
+rows deleted, inserted and updated, columns dropped, added and widened (int64 to float64),
+a tolerance (absolute and relative) for float columns, and at times small row groups and B's
+rows in A's order, so that equal row groups are skipped. Both files go through ``diff`` and
+through datacompy's ``PolarsCompare`` (exact Arrow types, so no pandas NULL or dtype
+inference gets in between), which must agree on: the keys only in A, only in B, of rows with
+any mismatch, and the mismatching cells per column,
 with datacompy's tolerance rule ``|a - b| <= abs + rel * |b|``.
 
 Kept out on purpose, where the two differ by design, not by mistake:
