@@ -7,8 +7,8 @@ a tolerance (absolute and relative) for float columns, and at times small row gr
 rows in A's order, so that equal row groups are skipped. Both files go through ``diff`` and
 through datacompy's ``PolarsCompare`` (exact Arrow types, so no pandas NULL or dtype
 inference gets in between), which must agree on: the keys only in A, only in B, of rows with
-any mismatch, and the mismatching cells per column,
-with datacompy's tolerance rule ``|a - b| <= abs + rel * |b|``.
+any mismatch, and the mismatching cells per column, with datacompy's tolerance rule
+``|a - b| <= abs + rel * |b|``.
 
 Kept out on purpose, where the two differ by design, not by mistake:
 
