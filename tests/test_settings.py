@@ -58,6 +58,8 @@ def test_config_file_named_by_aether_config(tmp_path: Path) -> None:
         ("[checks]\nlint = 3\n", "map each check name to a command"),
         ('[checks]\nlint = " "\n', "map each check name to a command"),
         ('bus_retention_days = "a month"\n', "whole number"),
+        ('dataset_memory_limit = "lots"\n', "not a size"),
+        ("dataset_memory_limit = 2\n", "not a size"),
     ],
 )
 def test_bad_config_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -86,3 +88,14 @@ def test_checks_actor_and_retention_from_file_and_environment(tmp_path: Path) ->
         "ada",
         0,
     )
+
+
+def test_dataset_memory_limit_from_file_and_environment(tmp_path: Path) -> None:
+    assert Settings.for_home(tmp_path).dataset_memory_limit == "2GB"
+    env = _config(tmp_path, 'dataset_memory_limit = "512MB"\n')
+    assert Settings.from_env(env).dataset_memory_limit == "512MB"
+    from_env = Settings.from_env(env | {"AETHER_DATASET_MEMORY_LIMIT": "1.5GiB"})
+    assert from_env.dataset_memory_limit == "1.5GiB"
+    assert Settings.from_env(env | {"AETHER_DATASET_MEMORY_LIMIT": "80%"}).dataset_memory_limit
+    with pytest.raises(Invalid, match="dataset_memory_limit"):
+        Settings.from_env(env | {"AETHER_DATASET_MEMORY_LIMIT": "-1GB"})

@@ -23,6 +23,9 @@ environment               TOML key               meaning
 ``AETHER_CHECK_TIMEOUT``  ``check_timeout``      seconds a command check may run (600)
 ``AETHER_BUS_RETENTION_DAYS`` ``bus_retention_days`` ``aether gc`` prunes older bus messages
                                                  (30; 0 keeps them all)
+``AETHER_DATASET_MEMORY_LIMIT`` ``dataset_memory_limit`` memory one dataset diff may use before
+                                                 its join spills to disk (``2GB``; DuckDB sizes:
+                                                 ``500MB``, ``1.5GiB``, ``80%``)
 ========================  =====================  ==========================================
 
 A command check runs with the session's tree exported into an empty temporary folder as its
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -56,6 +60,10 @@ _INTS = {
     "check_timeout",
     "bus_retention_days",
 }
+
+
+# What DuckDB's memory_limit takes: a number and a unit (or a percentage of the machine's RAM).
+_MEMORY = re.compile(r"\s*\d+(\.\d+)?\s*(([KMGT]i?)?B|%)\s*", re.IGNORECASE)
 
 
 def config_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -84,6 +92,7 @@ class Settings:
     checks: Mapping[str, str] = field(default_factory=dict, hash=False)
     check_timeout: int = 600
     bus_retention_days: int = 30
+    dataset_memory_limit: str = "2GB"
     config_dir: Path | None = None
 
     @classmethod
@@ -108,6 +117,13 @@ class Settings:
                 values[name] = text
         home = values.pop("home", None) or Path.home() / ".aether"
         return cls.for_home(home, config_dir=folder, **_typed(values))
+
+    def __post_init__(self) -> None:
+        if not _MEMORY.fullmatch(self.dataset_memory_limit):
+            raise Invalid(
+                f"setting dataset_memory_limit {self.dataset_memory_limit!r} is not a size "
+                "such as 2GB, 500MB, 1.5GiB or 80%"
+            )
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given (non-None) settings replaced, as command-line flags do."""

@@ -149,7 +149,7 @@ def test_the_protocol_route_table_is_served_with_its_scopes(schema: dict) -> Non
             assert served[method, path.replace("/sessions/", "/sources/")] == source_scope
 
 
-@pytest.mark.parametrize(("module", "count"), [(gates, 17), (datasets, 1)])
+@pytest.mark.parametrize(("module", "count"), [(gates, 17), (datasets, 2)])
 def test_route_tables_are_served_with_their_scopes_and_names(
     schema: dict, module, count: int
 ) -> None:

@@ -21,7 +21,7 @@ import pytest
 from aether_data.client import AetherClient
 from aether_data.service import open_services
 from aether_data.settings import Settings
-from aether_data.wire import WorkspaceAPI
+from aether_data.wire import DatasetsAPI, WorkspaceAPI
 
 API_KINDS = ["embedded", "http"]
 
@@ -47,6 +47,20 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WorkspaceAPI
         server = request.getfixturevalue("shared_server")
         with AetherClient(server.url, server.token) as client:
             yield client
+
+
+@pytest.fixture(params=API_KINDS)
+def pair(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[WorkspaceAPI, DatasetsAPI]]:
+    """The workspace and the datasets API, embedded or over HTTP."""
+    if request.param == "embedded":
+        with open_services(Settings.for_home(tmp_path / "home")) as services:
+            yield services.workspace(), services.datasets_api()
+        return
+    server = request.getfixturevalue("shared_server")
+    with AetherClient(server.url, server.token) as client:
+        yield client, client
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from aether_data.api._auth import (
     provide_services,
     provide_workspace,
 )
-from aether_data.api._datasets import DatasetsController
+from aether_data.api._datasets import DatasetDiffController, DatasetsController
 from aether_data.api._files import FilesController
 from aether_data.api._gates import (
     AnnotationsController,
@@ -117,6 +117,7 @@ def create_app(
             ChecksController,
             PoliciesController,
             DatasetsController,
+            DatasetDiffController,
         ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from aether_data.api._auth import WorkspaceDep
-from aether_data.api._routes import BINARY_ANSWER, operation, page_of
+from aether_data.api._routes import BINARY_ANSWER, operation
 from aether_data.api._streams import consume_body, pipe_stream
 from aether_data.service import Scope
 from aether_data.wire import (
@@ -254,9 +254,19 @@ class SessionsController(Controller):
         prefix: FromQuery[str] = "",
         cursor: FromQuery[str | None] = None,
         limit: Limit = 1000,
+        datasets: Annotated[
+            bool,
+            QueryParameter(description="Give each changed dataset file's data summary."),
+        ] = False,
     ) -> Page[Change]:
-        changes = ws.diff(session_id, against=against, prefix=prefix)
-        return page_of(changes, lambda change: change.path, cursor, limit)
+        return ws.diff_page(  # type: ignore[attr-defined]
+            session_id,
+            against=against,
+            prefix=prefix,
+            cursor=cursor or None,
+            limit=limit,
+            datasets=datasets,
+        )
 
     @operation(
         "GET",

@@ -234,6 +234,8 @@ class AsyncAetherClient:
     list_branch_policies = _coroutine(_gates_plans.list_branch_policies)
     # ------------------------------------------------------------ datasets
     inspect_dataset = _coroutine(_datasets_plans.inspect_dataset)
+    diff_dataset = _coroutine(_datasets_plans.diff_dataset)
+    download_dataset_diff = _coroutine(_datasets_plans.download_dataset_diff)
 
     async def subscribe(
         self,

@@ -105,6 +105,7 @@ __all__ = [
 ]
 
 _FINISHED = ("SUCCEEDED", "FAILED")
+_DATASET_PAGE = 50  # changes per page of a diff with data summaries
 
 
 def _session(session_id: str, *rest: str) -> str:
@@ -257,10 +258,15 @@ def manifest(
     return (yield from json_call("GET", url, Page[ManifestItem], params=params))
 
 
-def diff(session_id: str, *, against: str | None = None, prefix: str = "") -> Plan[list[Change]]:
+def diff(
+    session_id: str, *, against: str | None = None, prefix: str = "", datasets: bool = False
+) -> Plan[list[Change]]:
     """``GET /v1/sessions/{id}/diff``, every page."""
     url = _session(session_id, "diff")
-    return (yield from _all_pages(url, Change, {"against": against, "prefix": prefix}))
+    params: dict[str, Any] = {"against": against, "prefix": prefix}
+    if datasets:  # each dataset file of a page is diffed: keep a page's work short
+        params |= {"datasets": True, "limit": _DATASET_PAGE}
+    return (yield from _all_pages(url, Change, params))
 
 
 def export(session_id: str, out: BinaryIO, *, format: ExportFormat = "tar") -> Plan[None]:

@@ -233,6 +233,8 @@ class AetherClient:
     list_branch_policies = _method(_gates_plans.list_branch_policies)
     # ------------------------------------------------------------ datasets
     inspect_dataset = _method(_datasets_plans.inspect_dataset)
+    diff_dataset = _method(_datasets_plans.diff_dataset)
+    download_dataset_diff = _method(_datasets_plans.download_dataset_diff)
 
     def subscribe(
         self,

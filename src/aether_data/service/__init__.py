@@ -22,6 +22,7 @@ from aether_data.review import (
     TreeFiles,
 )
 from aether_data.service._convert import token as token_value
+from aether_data.service._dataset_diff import DatasetDiffs, OpenDiff
 from aether_data.service.datasets import DatasetProfiler, EmbeddedDatasets
 from aether_data.service.jobs import ImportJobs
 from aether_data.service.review import EmbeddedReview
@@ -35,11 +36,13 @@ __all__ = [
     "ALL_SCOPES",
     "LOCAL_ACTOR",
     "READ_SCOPES",
+    "DatasetDiffs",
     "DatasetProfiler",
     "EmbeddedDatasets",
     "EmbeddedReview",
     "EmbeddedWorkspace",
     "ImportJobs",
+    "OpenDiff",
     "Scope",
     "Services",
     "Tokens",
@@ -161,6 +164,13 @@ class Services:
         """Profiles of dataset files, kept in the catalog by content hash (copies to profile
         go to the scratch folder ``<home>/tmp``)."""
         return DatasetProfiler(self.store, self.catalog, self.settings.home / "tmp")
+
+    @cached_property
+    def dataset_diffs(self) -> DatasetDiffs:
+        """Dataset diffs between stored trees (copies of both versions go to ``<home>/tmp``;
+        DuckDB spills past ``settings.dataset_memory_limit``)."""
+        settings = self.settings
+        return DatasetDiffs(self.store, settings.home / "tmp", settings.dataset_memory_limit)
 
     def datasets_api(self, tenant: str = DEFAULT_TENANT) -> EmbeddedDatasets:
         """The ``DatasetsAPI`` of one tenant."""

@@ -1,5 +1,6 @@
 """Profiles of session files that are datasets, kept in the catalog by content hash, and the
-embedded ``DatasetsAPI`` over them (the HTTP service answers through it too).
+embedded ``DatasetsAPI`` over them and over dataset diffs (the HTTP service answers through it
+too).
 
 A file's id is the SHA-256 of its bytes, so its profile never goes stale: it is computed once,
 from a copy of the file streamed out of the store into the scratch folder, and then read from
@@ -9,9 +10,10 @@ the catalog by every session, path and replica holding the same bytes.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from aether_data.catalog import Catalog
 from aether_data.datasets import DatasetFormat, DatasetProfile, detect_format, inspect
@@ -25,10 +27,39 @@ from aether_data.workspace.paths import normalize_path
 
 if TYPE_CHECKING:
     from aether_data.service import Services
+    from aether_data.service._dataset_diff import OpenDiff
 
-__all__ = ["DatasetProfiler", "EmbeddedDatasets", "with_dataset_hints"]
+__all__ = [
+    "DATASET_FILES",
+    "DatasetProfiler",
+    "EmbeddedDatasets",
+    "check_diff_format",
+    "dataset_format",
+    "stored_copies",
+    "with_dataset_hints",
+]
 
-_DATASET_FILES = {EntryKind.FILE, EntryKind.EXEC}
+DATASET_FILES = frozenset({EntryKind.FILE, EntryKind.EXEC})
+"""The kinds of entry a dataset can be (never a folder or a link)."""
+_MAX_ROWS = 10_000  # changed rows one page of a dataset diff may hold
+
+
+@contextmanager
+def stored_copies(
+    store: ObjectStore, scratch: Path, files: Sequence[tuple[ObjectId, str]], *, prefix: str
+) -> Iterator[list[Path]]:
+    """Copies of stored files, ``(content id, file name)`` each, streamed out of the store
+    into a new folder of ``scratch``; the folder is removed when the block ends."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch, prefix=prefix) as folder:
+        copies = []
+        for content_id, name in files:
+            copy = Path(folder) / name
+            with copy.open("wb") as out:
+                for piece in store.iter_bytes(content_id):
+                    out.write(piece)
+            copies.append(copy)
+        yield copies
 
 
 class DatasetProfiler:
@@ -65,16 +96,13 @@ class DatasetProfiler:
         return kept if kept.format is fmt else None
 
     def _compute(self, content_id: ObjectId, fmt: DatasetFormat, name: str) -> DatasetProfile:
-        self._scratch.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self._scratch, prefix="inspect-") as folder:
-            copy = Path(folder) / f"data.{fmt.value}"
-            with copy.open("wb") as out:
-                for piece in self._store.iter_bytes(content_id):
-                    out.write(piece)
+        files = [(content_id, f"data.{fmt.value}")]
+        with stored_copies(self._store, self._scratch, files, prefix="inspect-") as (copy,):
             return inspect(copy, fmt, name=name)
 
 
-def _dataset_format(path: str) -> DatasetFormat:
+def dataset_format(path: str) -> DatasetFormat:
+    """The format ``path``'s suffix names; ``Invalid`` for a path that is no dataset."""
     fmt = detect_format(path)
     if fmt is None:
         raise Invalid(
@@ -135,7 +163,7 @@ def with_dataset_hints(
 
 def _hinted(profiles: DatasetProfiler, item: ManifestItem) -> ManifestItem:
     fmt = detect_format(item.path)
-    if fmt is None or EntryKind(item.kind) not in _DATASET_FILES:
+    if fmt is None or EntryKind(item.kind) not in DATASET_FILES:
         return item
     try:
         found = profiles.profile(ObjectId(item.id), fmt, name=item.path)
@@ -158,8 +186,67 @@ class EmbeddedDatasets:
         record = services.workspace(self.tenant).owned_session(session_id)
         canonical = normalize_path(path)
         entry = services.sessions.stat(record, canonical)
-        if entry.kind not in _DATASET_FILES:
+        if entry.kind not in DATASET_FILES:
             raise Invalid(f"{canonical!r} is a {entry.kind.value}, not a dataset file")
-        fmt = _dataset_format(canonical)
+        fmt = dataset_format(canonical)
         found = services.datasets.profile(entry.id, fmt, name=canonical)
         return profile_of(found, path=canonical, content_id=entry.id)
+
+    def diff_dataset(
+        self,
+        session_id: str,
+        path: str,
+        *,
+        against: str | None = None,
+        key: str | Sequence[str] | None = None,
+        tolerance: Mapping[str, wire.ToleranceSpec] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> wire.DatasetDiffResult:
+        if not (0 <= limit <= _MAX_ROWS and offset >= 0):
+            raise Invalid(f"limit must be between 0 and {_MAX_ROWS}, offset not negative")
+        opened = self.open_dataset_diff(
+            session_id, path, against=against, key=key, tolerance=tolerance
+        )
+        with opened:
+            return opened.page(offset, limit)
+
+    def download_dataset_diff(
+        self,
+        session_id: str,
+        path: str,
+        out: BinaryIO,
+        *,
+        against: str | None = None,
+        key: str | Sequence[str] | None = None,
+        tolerance: Mapping[str, wire.ToleranceSpec] | None = None,
+        format: wire.DiffFormat = "arrow",
+    ) -> None:
+        check_diff_format(format)
+        opened = self.open_dataset_diff(
+            session_id, path, against=against, key=key, tolerance=tolerance
+        )
+        with opened:
+            opened.write(out, format)
+
+    def open_dataset_diff(
+        self,
+        session_id: str,
+        path: str,
+        *,
+        against: str | None = None,
+        key: str | Sequence[str] | None = None,
+        tolerance: Mapping[str, wire.ToleranceSpec] | None = None,
+    ) -> OpenDiff:
+        """The diff ``diff_dataset`` pages, open until closed (a context manager closes it).
+        Not part of ``DatasetsAPI``: the HTTP service computes a diff before it starts to
+        stream it, so that errors are answered as problems, not as a broken stream."""
+        services = self._services
+        old, new = services.workspace(self.tenant).compared_trees(session_id, against=against)
+        return services.dataset_diffs.open(old, new, path, key=key, tolerance=tolerance)
+
+
+def check_diff_format(format: str) -> None:
+    """``Invalid`` unless ``format`` is a ``DiffFormat``."""
+    if format not in wire.DIFF_FORMATS:
+        raise Invalid(f"a dataset diff is written as arrow, parquet, csv or json, not {format!r}")

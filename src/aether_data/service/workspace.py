@@ -362,15 +362,49 @@ class EmbeddedWorkspace:
         return Page(items=items, next_cursor=listed.next_cursor)
 
     def diff(
-        self, session_id: str, *, against: str | None = None, prefix: str = ""
+        self,
+        session_id: str,
+        *,
+        against: str | None = None,
+        prefix: str = "",
+        datasets: bool = False,
     ) -> list[Change]:
+        old, new = self.compared_trees(session_id, against=against)
+        changes = self._tree_changes(old, new, prefix)
+        return self._services.dataset_diffs.summaries(old, new, changes) if datasets else changes
+
+    def diff_page(
+        self,
+        session_id: str,
+        *,
+        against: str | None = None,
+        prefix: str = "",
+        cursor: str | None = None,
+        limit: int = 1000,
+        datasets: bool = False,
+    ) -> Page[Change]:
+        """One page of ``diff``, by path, whose dataset files alone are compared as data.
+        Not part of ``WorkspaceAPI``: the HTTP service pages diffs with it."""
+        old, new = self.compared_trees(session_id, against=against)
+        page = _page(self._tree_changes(old, new, prefix), cursor, limit, lambda c: c.path)
+        if not datasets:
+            return page
+        items = self._services.dataset_diffs.summaries(old, new, page.items)
+        return Page(items=items, next_cursor=page.next_cursor)
+
+    def compared_trees(
+        self, session_id: str, *, against: str | None = None
+    ) -> tuple[ObjectId | None, ObjectId]:
+        """The old and the new tree ``diff`` compares: ``against`` (the session's origin when
+        None) and the session's current tree. Not part of ``WorkspaceAPI``."""
         record = self._session(session_id)
-        old = self._diff_base(record, against)
-        new = self._sessions.tree(record)
+        return self._diff_base(record, against), self._sessions.tree(record)
+
+    def _tree_changes(self, old: ObjectId | None, new: ObjectId, prefix: str) -> list[Change]:
         folder = normalize_path(prefix, allow_root=True)
         return [to.change(c) for c in diff_trees(self._store, old, new, prefix=folder)]
 
-    def _diff_base(self, record: SessionRecord, against: str | None) -> ObjectId:
+    def _diff_base(self, record: SessionRecord, against: str | None) -> ObjectId | None:
         if against is None:
             return record.metadata.get("origin_tree", record.base_tree)
         if against.startswith("session:"):

@@ -2,12 +2,22 @@
 embedded workspace, the HTTP service and the client."""
 
 from aether_data.wire.datasets import (
+    DIFF_FORMATS,
     ColumnHint,
     ColumnProfile,
+    ColumnRename,
+    ColumnTolerance,
+    ColumnTypeChange,
     CsvDialect,
+    DatasetChangeSummary,
+    DatasetDiffResult,
+    DatasetDiffSummary,
     DatasetHint,
     DatasetProfile,
     DatasetsAPI,
+    DatasetSchemaDiff,
+    DiffFormat,
+    KeyIssues,
 )
 from aether_data.wire.gates import (
     AnnotateRequest,
@@ -83,6 +93,7 @@ from aether_data.wire.review import (
 
 __all__ = [
     "CREATE_ONLY",
+    "DIFF_FORMATS",
     "PROBLEM_CONTENT_TYPE",
     "AnnotateRequest",
     "Annotation",
@@ -105,6 +116,9 @@ __all__ = [
     "CheckpointRequest",
     "ColumnHint",
     "ColumnProfile",
+    "ColumnRename",
+    "ColumnTolerance",
+    "ColumnTypeChange",
     "Commit",
     "CommitRequest",
     "CommitResult",
@@ -113,9 +127,14 @@ __all__ = [
     "CreateSourceRequest",
     "CreateTokenRequest",
     "CsvDialect",
+    "DatasetChangeSummary",
+    "DatasetDiffResult",
+    "DatasetDiffSummary",
     "DatasetHint",
     "DatasetProfile",
+    "DatasetSchemaDiff",
     "DatasetsAPI",
+    "DiffFormat",
     "Entry",
     "EntryKind",
     "Event",
@@ -126,6 +145,7 @@ __all__ = [
     "ImportJob",
     "ImportRequest",
     "IssuedToken",
+    "KeyIssues",
     "KvEntry",
     "ManifestItem",
     "MergeFromRequest",

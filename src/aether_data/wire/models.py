@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from aether_data.wire.datasets import DatasetHint
+from aether_data.wire.datasets import DatasetChangeSummary, DatasetHint
 
 __all__ = [
     "BatchOperation",
@@ -172,13 +172,20 @@ class ChangeSide(_Value):
 
 
 class Change(_Value):
-    """One changed file or link: ``added``, ``removed``, ``modified`` or ``renamed``."""
+    """One changed file or link: ``added``, ``removed``, ``modified`` or ``renamed``.
+
+    When the diff was asked for datasets, a dataset file whose content changed (modified, or
+    renamed with changes) carries ``dataset``: what changed in its data; when a side cannot
+    be compared (unreadable, no usable key), ``dataset`` is None and ``dataset_error`` says
+    why."""
 
     status: Literal["added", "removed", "modified", "renamed"]
     path: str
     old_path: str | None = None
     old: ChangeSide | None = None
     new: ChangeSide | None = None
+    dataset: DatasetChangeSummary | None = None
+    dataset_error: str | None = None
 
 
 class ImportJob(_Value):

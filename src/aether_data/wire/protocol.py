@@ -30,6 +30,7 @@ POST   /sessions/{id}/retire                            retire                  
 GET    /sessions/{id}/manifest?prefix=&cursor=&limit=   manifest                    session.read
        &datasets=
 GET    /sessions/{id}/diff?against=&prefix=&cursor=&... diff                        session.read
+       &datasets=
 GET    /sessions/{id}/export?format=tar|tar.gz|zip      export                      session.read
 GET    /sessions/{id}/entry?path=                       stat                        session.read
 GET    /sessions/{id}/entries?path=&cursor=&limit=      listdir                     session.read
@@ -209,12 +210,21 @@ class WorkspaceAPI(Protocol):
         ...
 
     def diff(
-        self, session_id: str, *, against: str | None = None, prefix: str = ""
+        self,
+        session_id: str,
+        *,
+        against: str | None = None,
+        prefix: str = "",
+        datasets: bool = False,
     ) -> list[Change]:
         """What changed under ``prefix`` (the whole tree when empty), compared with:
         the session's origin (``against`` None), one of its checkpoints (its name),
         ``session:<id>`` (another session's current tree) or ``source:<name>[@<ref>]``
-        (a source's branch, tag or commit; the default branch without ``@``)."""
+        (a source's branch, tag or commit; the default branch without ``@``).
+        ``datasets``: each dataset file whose content changed on both sides carries what
+        changed in its data (``Change.dataset``, as ``DatasetsAPI.diff_dataset`` finds it,
+        without rows), or why it could not be compared (``Change.dataset_error``); a bad file
+        never fails the whole diff."""
         ...
 
     def export(self, session_id: str, out: BinaryIO, *, format: ExportFormat = "tar") -> None:
