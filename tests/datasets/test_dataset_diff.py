@@ -169,6 +169,19 @@ def test_equal_row_groups_are_skipped_with_the_same_result(tmp_path: Path) -> No
         assert fast.rows().equals(full.rows())
 
 
+def test_skipping_row_groups_still_finds_repeated_keys(tmp_path: Path) -> None:
+    rows = [{"id": i, "v": i} for i in range(4_000)]
+    repeated = [dict(r, id=2_500) if r["id"] == 2_501 else r for r in rows]
+    a = parquet(tmp_path / "a.parquet", rows, row_group_size=1_000)
+    b = parquet(tmp_path / "b.parquet", repeated, row_group_size=1_000)
+    with diff(a, b, key="id") as result:
+        s = result.summary
+        assert s.skipped_row_groups == 3
+        assert (s.keys_after.duplicate_keys, s.keys_after.examples) == (1, ((2_500,),))
+        assert s.keys_before.other_side_rows == 1  # before's 2500 is left out too
+        assert (s.added, s.removed, s.changed) == (0, 1, 0)  # 2501 is gone
+
+
 def test_bad_input_is_invalid_with_the_file_named(tmp_path: Path) -> None:
     a, b = pair(tmp_path, BEFORE, AFTER)
     truncated = tmp_path / "t.parquet"

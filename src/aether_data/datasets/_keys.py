@@ -17,7 +17,14 @@ from aether_data.errors import Invalid
 from ._sql import Column, one, quote, run, scalar
 from .formats import DatasetFormat, sql_string
 
-__all__ = ["KeyIssues", "check_key", "infer_key", "key_issues"]
+__all__ = [
+    "KeyIssues",
+    "check_key",
+    "infer_key",
+    "key_issues",
+    "read_key_column",
+    "sorted_key_issues",
+]
 
 _MAX_SINGLE = 12  # columns tried alone when inferring a key
 _MAX_PAIR = 6  # columns combined in pairs when no single one works
@@ -104,10 +111,19 @@ def _unique(con: Any, key: tuple[str, ...]) -> bool:
 
 
 def key_issues(
-    con: Any, view: str, key: tuple[str, ...], path: str | os.PathLike[str], fmt: DatasetFormat
+    con: Any,
+    view: str,
+    key: tuple[str, ...],
+    path: str | os.PathLike[str],
+    fmt: DatasetFormat,
+    *,
+    column: Any = None,
 ) -> KeyIssues:
-    """NULL and duplicate keys of one side (``view`` over all of its rows)."""
-    quick = _sorted_key(path, fmt, key)
+    """NULL and duplicate keys of one side (``view`` over all of its rows). ``column``: the
+    side's one key column in file order, when the caller has it already."""
+    if column is None and len(key) == 1:
+        column = read_key_column(path, fmt, key[0])
+    quick = sorted_key_issues(column) if column is not None else None
     if quick is not None:
         return quick
     cols = ", ".join(quote(k) for k in key)
@@ -123,17 +139,10 @@ def key_issues(
     return KeyIssues(nulls, keys, int(rows), tuple(tuple(r) for r in examples))
 
 
-def _sorted_key(
-    path: str | os.PathLike[str], fmt: DatasetFormat, key: tuple[str, ...]
-) -> KeyIssues | None:
-    """For one key column of a Parquet or Arrow file: read just that column, in file order;
-    if its non-NULL values strictly increase (or decrease), the key has no duplicates, found
-    without hashing. None when that does not settle it."""
-    if len(key) != 1 or fmt not in (DatasetFormat.PARQUET, DatasetFormat.ARROW):
-        return None
-    column = _read_column(path, fmt, key[0])
-    if column is None:
-        return None
+def sorted_key_issues(column: Any) -> KeyIssues | None:
+    """For one key column in file order: if its non-NULL values strictly increase (or
+    decrease), the key has no duplicates, found without hashing. None when that does not
+    settle it."""
     nulls = column.null_count
     values = _comparable(column)
     if values is None:
@@ -161,7 +170,11 @@ def _comparable(column: Any) -> Any:
         return None
 
 
-def _read_column(path: str | os.PathLike[str], fmt: DatasetFormat, name: str) -> Any:
+def read_key_column(path: str | os.PathLike[str], fmt: DatasetFormat, name: str) -> Any:
+    """One column of a Parquet or Arrow file in file order (a pyarrow array); None for other
+    formats or when it cannot be read so (the exact query decides then)."""
+    if fmt not in (DatasetFormat.PARQUET, DatasetFormat.ARROW):
+        return None
     try:
         if fmt is DatasetFormat.PARQUET:
             import duckdb  # noqa: PLC0415 - heavy

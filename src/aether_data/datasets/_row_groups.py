@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RowGroupPlan", "plan_row_groups", "register_row_groups"]
+__all__ = ["RowGroupPlan", "plan_row_groups", "read_groups", "register_row_groups"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,29 @@ class RowGroupPlan:
     keep_after: tuple[int, ...]
     skipped: int
     skipped_rows: int
+    pairs: dict[int, int] = field(default_factory=dict)  # before's group -> after's equal one
+    rows_before: tuple[int, ...] = ()  # rows of each row group of before
+    rows_after: tuple[int, ...] = ()
+
+    def after_column(self, before: Any, read_after: Any) -> Any:
+        """After's column in file order, from before's (``before``, a pyarrow array) for the
+        equal row groups and ``read_after(groups)`` for the rest: equal groups hold equal
+        values, so they are not read twice."""
+        import pyarrow as pa  # noqa: PLC0415 - heavy
+
+        if isinstance(before, pa.ChunkedArray):
+            before = before.combine_chunks()  # pieces must be Arrays (slices are views)
+        starts = [sum(self.rows_before[:i]) for i in range(len(self.rows_before))]
+        equal_to = {j: i for i, j in self.pairs.items()}
+        kept = read_after(self.keep_after)
+        pieces, offset = [], 0
+        for j, rows in enumerate(self.rows_after):
+            if j in equal_to:
+                pieces.append(before.slice(starts[equal_to[j]], rows))
+            else:
+                pieces.append(kept.slice(offset, rows))
+                offset += rows
+        return pa.chunked_array(pieces, type=before.type)
 
 
 Span = tuple[tuple[int, int], ...]  # (offset, length) of each column chunk
@@ -66,6 +89,9 @@ def plan_row_groups(
         keep_after=tuple(j for j in range(len(spans_b)) if j not in matched),
         skipped=len(pairs),
         skipped_rows=sum(spans_a[i][0] for i in pairs),
+        pairs=pairs,
+        rows_before=tuple(rows for rows, _ in spans_a),
+        rows_after=tuple(rows for rows, _ in spans_b),
     )
 
 
@@ -92,18 +118,14 @@ def _same_bytes(chunks_a: Span, chunks_b: Span, read_a, read_b) -> bool:
 
 
 class _Reader:
-    """Reads byte ranges of a file into one reused buffer (``pread``: no page-faulting
-    memory map, no new allocation per range); compare a result before the next read."""
+    """Reads byte ranges of a file with ``pread``: plain ``bytes`` compare with ``memcmp``
+    (several times faster than comparing memoryviews), and no memory map to page-fault."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._fd = os.open(path, os.O_RDONLY)
-        self._buffer = bytearray(1 << 20)
 
-    def __call__(self, start: int, size: int) -> memoryview:
-        if size > len(self._buffer):
-            self._buffer = bytearray(size)
-        got = os.preadv(self._fd, [memoryview(self._buffer)[:size]], start)
-        return memoryview(self._buffer)[:got]
+    def __call__(self, start: int, size: int) -> bytes:
+        return os.pread(self._fd, size, start)
 
     def __enter__(self) -> _Reader:
         return self
@@ -124,3 +146,14 @@ def register_row_groups(
     con.register(
         name, pads.FileSystemDataset([subset], dataset.schema, dataset.format, dataset.filesystem)
     )
+
+
+def read_groups(path: str | os.PathLike[str], column: str, groups: tuple[int, ...]) -> Any:
+    """One column of some row groups of a Parquet file, in order (a pyarrow array)."""
+    import pyarrow as pa  # noqa: PLC0415 - heavy
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    file = pq.ParquetFile(path)
+    if not groups:
+        return pa.array([], type=file.schema_arrow.field(column).type)
+    return file.read_row_groups(list(groups), columns=[column]).column(0).combine_chunks()

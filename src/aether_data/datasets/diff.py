@@ -21,14 +21,15 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from aether_data.errors import Invalid
 
-from ._keys import KeyIssues, check_key, infer_key, key_issues
+from ._keys import KeyIssues, check_key, infer_key, key_issues, read_key_column
 from ._render import render_html, render_text, to_jsonable
-from ._row_groups import plan_row_groups, register_row_groups
+from ._row_groups import plan_row_groups, read_groups, register_row_groups
 from ._schema_diff import SchemaDiff, common_type, compare_schemas
 from ._sql import describe, one, quote, run, scalar
 from .formats import DatasetFormat, connect, register
@@ -257,6 +258,7 @@ class _Diff:
         self.con, self.scratch = con, scratch
         self.paths = (os.fspath(before), os.fspath(after))
         self.names = names or self.paths
+        self.plan = None  # the row groups to read, when some are skipped
 
     def run(self, *, key, tolerance, formats, skip: bool) -> DatasetDiff:
         try:
@@ -279,11 +281,14 @@ class _Diff:
         schema = compare_schemas(con, cols_a, cols_b)
         chosen, source = self._key(key, cols_a, cols_b)
         tolerances = _tolerances(tolerance, schema)
-        skipped = self._skip_row_groups() if skip else (0, 0)
-        if chosen is None:
-            summary = self._keyless(schema, skipped)
-        else:
-            summary = self._keyed(schema, chosen, tolerances, skipped)
+        with ThreadPoolExecutor(1) as pool:
+            # Reading before's key column overlaps comparing the row groups' bytes.
+            self.first_key = pool.submit(self._first_key_column, chosen)
+            skipped = self._skip_row_groups() if skip else (0, 0)
+            if chosen is None:
+                summary = self._keyless(schema, skipped)
+            else:
+                summary = self._keyed(schema, chosen, tolerances, skipped)
         return DatasetDiff(
             con, schema=schema, summary=summary, key=chosen, key_source=source, scratch=self.scratch
         )
@@ -296,10 +301,26 @@ class _Diff:
         inferred = infer_key(self.con, cols_a, cols_b)
         return (inferred, "inferred") if inferred else (None, "none")
 
+    def _first_key_column(self, key: tuple[str, ...] | None) -> Any:
+        if key is None or len(key) != 1:
+            return None
+        return read_key_column(self.paths[0], self.formats[0], key[0])
+
+    def _key_columns(self, key: tuple[str, ...]) -> tuple[Any, Any]:
+        """The one key column of each side in file order, read once (None: not so read)."""
+        before = self.first_key.result()
+        if before is None or self.plan is None:
+            return before, None  # after's is read by key_issues
+        after = self.plan.after_column(
+            before, lambda groups: read_groups(self.paths[1], key[0], groups)
+        )
+        return before, after
+
     def _skip_row_groups(self) -> tuple[int, int]:
+        self.plan = None
         if self.formats != (DatasetFormat.PARQUET, DatasetFormat.PARQUET):
             return 0, 0
-        plan = plan_row_groups(*self.paths)
+        plan = self.plan = plan_row_groups(*self.paths)
         if plan is None:
             return 0, 0
         for view, path, groups in (
@@ -313,9 +334,10 @@ class _Diff:
     # ------------------------------------------------------------------- keyed
     def _keyed(self, schema, key, tolerances, skipped) -> DiffSummary:
         con = self.con
+        columns = self._key_columns(key)
         issues = [
-            key_issues(con, f"{v}_all", key, path, fmt)
-            for v, path, fmt in zip("ab", self.paths, self.formats, strict=True)
+            key_issues(con, f"{v}_all", key, path, fmt, column=column)
+            for v, path, fmt, column in zip("ab", self.paths, self.formats, columns, strict=True)
         ]
         types = {c.name: c.type for c in schema.before}, {c.name: c.type for c in schema.after}
         key_types = {k: common_type(con, types[0][k], types[1][k]) for k in key}
