@@ -2,79 +2,43 @@
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 
 import click
 
 from aether_data.cli._app import cli, emit, json_option, pass_api, pass_connection
 from aether_data.cli._connect import Connection
+from aether_data.cli._dataset_diff import (
+    OUTPUT_FORMATS,
+    DiffOptions,
+    diff_page,
+    output_format,
+    parse_tolerance_option,
+    write_diff,
+)
 from aether_data.cli._render import change_line
+from aether_data.cli._sides import Sides, diff_sides, resolve_tree
+from aether_data.cli.coordination import data
+from aether_data.cli.datasets import data_line, dataset_diff_text
 from aether_data.errors import Invalid
-from aether_data.ids import CheckpointName, ObjectId, SessionId
-from aether_data.objects import Kind
-from aether_data.service import Services
+from aether_data.service import is_dataset_path
 from aether_data.wire import Change, ChangeSide, WorkspaceAPI
 from aether_data.workspace.diff import diff_trees
-from aether_data.workspace.sources import parse_source_ref
 
 __all__ = ["diff_command", "merge_command", "promote_command", "resolve_command", "resolve_tree"]
 
-_HEX = re.compile(r"[0-9a-f]{64}")
+_ROWS_SHOWN = 20
 
 
-def resolve_tree(services: Services, spec: str) -> ObjectId:
-    """The tree named by SESSION, SESSION:CHECKPOINT, SOURCE[@REF], or a commit or tree id."""
-    if _HEX.fullmatch(spec):
-        oid = ObjectId(spec)
-        kind = services.store.kind(oid)
-        if kind is Kind.COMMIT:
-            return services.store.get_commit(oid).tree
-        if kind is Kind.TREE:
-            return oid
-        raise Invalid(f"{spec} is a {kind.name.lower()}, not a commit or tree")
-    if _is_session(spec):
-        session, _, checkpoint = spec.partition(":")
-        if checkpoint:
-            cp = services.catalog.get_checkpoint(SessionId(session), CheckpointName(checkpoint))
-            return cp.tree_id
-        return services.sessions.tree(SessionId(session))
-    name, ref = parse_source_ref(spec)
-    return services.sources.resolve(name, ref)[1]
-
-
-def _is_session(spec: str) -> bool:
-    return spec.startswith("s-")
-
-
-def _against(old: str, new: str) -> str | None:
-    """The ``against`` of ``WorkspaceAPI.diff`` for OLD -> NEW when NEW is a session's current
-    tree and OLD another session, one of NEW's checkpoints or SOURCE[@REF]; None otherwise."""
-    if not _is_session(new) or ":" in new or _HEX.fullmatch(old):
-        return None
-    if not _is_session(old):
-        name, ref = parse_source_ref(old)
-        return f"source:{name}" + (f"@{ref}" if ref else "")
-    session, _, checkpoint = old.partition(":")
-    if not checkpoint:
-        return f"session:{session}"
-    return checkpoint if session == new else None
-
-
-def _changes(conn: Connection, old: str, new: str, prefix: str) -> list[Change]:
-    against = _against(old, new)
-    if against is not None:
-        return conn.api.diff(new, against=against, prefix=prefix)
-    if conn.services is None:
-        raise Invalid(
-            "against a server, diff compares a SESSION with another SESSION, one of its own "
-            "checkpoints or a SOURCE[@REF] (aether diff OLD SESSION); commit and tree ids and "
-            "other sessions' checkpoints are compared on the machine holding the data"
-        )
+def _changes(conn: Connection, sides: Sides, prefix: str, datasets: bool) -> list[Change]:
+    if sides.trees is None:
+        assert sides.session is not None
+        return conn.api.diff(sides.session, against=sides.against, prefix=prefix, datasets=datasets)
     services = conn.services
-    found = diff_trees(
-        services.store, resolve_tree(services, old), resolve_tree(services, new), prefix=prefix
-    )
-    return [_wire_change(c) for c in found]
+    assert services is not None
+    old, new = sides.trees
+    changes = [_wire_change(c) for c in diff_trees(services.store, old, new, prefix=prefix)]
+    return services.dataset_diffs.summaries(old, new, changes) if datasets else changes
 
 
 def _wire_change(change) -> Change:
@@ -90,30 +54,134 @@ def _wire_change(change) -> Change:
     )
 
 
-@cli.command("diff")
+def _change_row(change: Change) -> dict:
+    return {
+        "status": change.status,
+        "path": change.path,
+        "old_path": change.old_path,
+        "old_id": change.old.id if change.old else None,
+        "new_id": change.new.id if change.new else None,
+        "dataset": data(change.dataset) if change.dataset else None,
+        "dataset_error": change.dataset_error,
+    }
+
+
+def _change_text(change: Change) -> str:
+    line = data_line(change)
+    return change_line(change) + ("" if line is None else "\n" + line)
+
+
+class _PathThenOptions(click.Command):
+    """``aether diff OLD NEW -- PATH --key id``: the one argument after ``--`` is PATH (a
+    path that may look like an option), and options may follow it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            path, rest = args[at + 1 : at + 2], args[at + 2 :]
+            args = [*args[:at], *rest, "--", *path]
+        return super().parse_args(ctx, args)
+
+
+@cli.command("diff", cls=_PathThenOptions)
 @click.argument("old")
 @click.argument("new")
+@click.argument("path", required=False)
 @click.option("--prefix", default="", help="Only paths under this folder.")
+@click.option("--no-data", is_flag=True, help="Do not compare the data of changed dataset files.")
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    metavar="COLUMN",
+    help="With a dataset PATH: a key column (repeat for several) [aether.toml, else inferred].",
+)
+@click.option(
+    "--tolerance",
+    "tolerances",
+    multiple=True,
+    metavar="COLUMN=ABS[:REL]",
+    help="With a dataset PATH: numbers within ABS + REL * |new| count as equal (repeat).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(0, 10_000),
+    default=None,
+    help=f"With a dataset PATH: changed rows to show [{_ROWS_SHOWN}].",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With a dataset PATH: write every changed row to this file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(OUTPUT_FORMATS),
+    help="Format of --output [its suffix]; html only on the machine holding the data.",
+)
 @json_option
 @pass_connection
-def diff_command(conn: Connection, old: str, new: str, prefix: str, as_json: bool) -> None:
-    """Files added, removed, modified or renamed from OLD to NEW.
+def diff_command(
+    conn: Connection,
+    old: str,
+    new: str,
+    path: str | None,
+    prefix: str,
+    no_data: bool,
+    keys: tuple[str, ...],
+    tolerances: tuple[str, ...],
+    limit: int | None,
+    output: Path | None,
+    fmt: str | None,
+    as_json: bool,
+) -> None:
+    """Files added, removed, modified or renamed from OLD to NEW; with a dataset PATH
+    (aether diff OLD NEW -- data/orders.parquet), what changed in its data.
 
     Each side is SESSION, SESSION:CHECKPOINT, SOURCE[@REF], or a commit or tree id. Against a
     server: NEW is a SESSION and OLD another SESSION, NEW:CHECKPOINT or SOURCE[@REF].
+
+    Under each changed dataset file (Parquet, CSV, Arrow, JSON Lines) a line sums up its
+    rows and columns (--no-data skips it). A PATH that is no dataset file works as --prefix.
     """
-    changes = _changes(conn, old, new, prefix)
-    rows = [
-        {
-            "status": c.status,
-            "path": c.path,
-            "old_path": c.old_path,
-            "old_id": c.old.id if c.old else None,
-            "new_id": c.new.id if c.new else None,
-        }
-        for c in changes
-    ]
-    emit(as_json, rows, "\n".join(change_line(c) for c in changes))
+    dataset_only = keys or tolerances or limit is not None or output or fmt
+    if path is not None and is_dataset_path(path):
+        if prefix:
+            raise Invalid("give either a dataset PATH or --prefix")
+        options = DiffOptions(key=keys, tolerance=dict(map(parse_tolerance_option, tolerances)))
+        _dataset_diff(conn, diff_sides(conn, old, new), path, options, limit, output, fmt, as_json)
+        return
+    if dataset_only:
+        raise Invalid(
+            "--key, --tolerance, --limit, --output and --format compare one dataset file: "
+            "aether diff OLD NEW -- PATH (a .parquet, .csv, .tsv, .arrow, .feather or .jsonl file)"
+        )
+    if path is not None and prefix:
+        raise Invalid("give the folder once: as PATH or as --prefix")
+    changes = _changes(conn, diff_sides(conn, old, new), path or prefix, not no_data)
+    emit(as_json, [_change_row(c) for c in changes], "\n".join(map(_change_text, changes)))
+
+
+def _dataset_diff(
+    conn: Connection,
+    sides: Sides,
+    path: str,
+    options: DiffOptions,
+    limit: int | None,
+    output: Path | None,
+    fmt: str | None,
+    as_json: bool,
+) -> None:
+    if output is None:
+        if fmt is not None:
+            raise Invalid("--format says how to write --output FILE; give the file too")
+        found = diff_page(conn, sides, path, options, _ROWS_SHOWN if limit is None else limit)
+        emit(as_json, data(found), dataset_diff_text(found))
+        return
+    chosen = output_format(output, fmt)
+    write_diff(conn, sides, path, options, output, chosen)
+    emit(as_json, {"output": str(output), "format": chosen}, f"wrote {output} ({chosen})")
 
 
 @cli.command("merge")

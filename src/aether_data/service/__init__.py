@@ -23,7 +23,7 @@ from aether_data.review import (
 )
 from aether_data.service._convert import token as token_value
 from aether_data.service._dataset_diff import DatasetDiffs, OpenDiff
-from aether_data.service.datasets import DatasetProfiler, EmbeddedDatasets
+from aether_data.service.datasets import DatasetProfiler, EmbeddedDatasets, is_dataset_path
 from aether_data.service.jobs import ImportJobs
 from aether_data.service.review import EmbeddedReview
 from aether_data.service.tokens import ALL_SCOPES, READ_SCOPES, Scope, Tokens
@@ -46,6 +46,7 @@ __all__ = [
     "Scope",
     "Services",
     "Tokens",
+    "is_dataset_path",
     "open_catalog",
     "open_services",
     "open_store",

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from aether_data.catalog import Catalog
-from aether_data.datasets import DatasetFormat, DatasetProfile, detect_format, inspect
+from aether_data.datasets import (
+    DatasetFormat,
+    DatasetProfile,
+    detect_format,
+    inspect,
+    is_dataset_path,
+)
 from aether_data.errors import Invalid
 from aether_data.ids import ObjectId
 from aether_data.objects import EntryKind
@@ -35,6 +41,7 @@ __all__ = [
     "EmbeddedDatasets",
     "check_diff_format",
     "dataset_format",
+    "is_dataset_path",
     "stored_copies",
     "with_dataset_hints",
 ]
