@@ -145,21 +145,18 @@ class DatasetDiffs:
     ) -> OpenDiff:
         chosen_key, source = _key(key, config.for_path(new.path))
         chosen_tolerance = _tolerance(tolerance, config.for_path(new.path))
-        names = [(old.id, f"old.{old.format.value}"), (new.id, f"new.{new.format.value}")]
-        with stored_copies(self._store, self._scratch, names, prefix="diff-") as copies:
-            try:
-                result = diff(
-                    copies[0],
-                    copies[1],
-                    key=chosen_key,
-                    tolerance=chosen_tolerance,
-                    format_before=old.format,
-                    format_after=new.format,
-                    memory_limit=self._memory_limit,
-                )
-            except Invalid as exc:
-                named = {str(copies[0]): f"old {old.path}", str(copies[1]): f"new {new.path}"}
-                raise Invalid(_renamed(str(exc), named)) from exc
+        copies = [(old.id, f"old.{old.format.value}"), (new.id, f"new.{new.format.value}")]
+        with stored_copies(self._store, self._scratch, copies, prefix="diff-") as (a, b):
+            result = diff(
+                a,
+                b,
+                key=chosen_key,
+                tolerance=chosen_tolerance,
+                format_before=old.format,
+                format_after=new.format,
+                memory_limit=self._memory_limit,
+                names=(f"old {old.path}", f"new {new.path}"),
+            )
         if source is None:
             source = result.key_source
         return OpenDiff(result, old=old, new=new, key_source=source, scratch=self._scratch)
@@ -313,12 +310,6 @@ def _tolerance(
     if not given:
         return settings.tolerance
     return {c: Tolerance(abs=t.abs, rel=t.rel) for c, t in wire.tolerances(given).items()}
-
-
-def _renamed(text: str, names: Mapping[str, str]) -> str:
-    for local, shown in names.items():
-        text = text.replace(local, shown)
-    return text
 
 
 # ---------------------------------------------------------------------------- to the wire
