@@ -166,3 +166,17 @@ def test_documented_in_the_schema(server: LiveServer) -> None:
     assert {"against", "key", "tolerance", "offset", "limit", "format"} <= names
     diff = schema["paths"]["/v1/sessions/{session_id}/diff"]["get"]
     assert "datasets" in {parameter["name"] for parameter in diff["parameters"]}
+
+
+def test_download_names_any_file(admin: httpx.Client, session_id: str) -> None:
+    url = f"/v1/sessions/{session_id}/files/%C3%BCn%C3%AF%20%22q%22.csv"
+    assert admin.put(url, content=BEFORE.encode()).status_code == 201
+    admin.post(f"/v1/sessions/{session_id}/checkpoints", json={"name": "v1"})
+    assert admin.put(url, content=AFTER.encode()).status_code == 200
+    answer = admin.get(
+        _url(session_id, "%C3%BCn%C3%AF%20%22q%22.csv"), params={"against": "v1", "format": "csv"}
+    )
+    assert answer.status_code == 200, answer.text
+    disposition = answer.headers["content-disposition"]
+    assert 'filename="_n_ _q_-diff.csv"' in disposition
+    assert "filename*=UTF-8''%C3%BCn%C3%AF%20%22q%22-diff.csv" in disposition

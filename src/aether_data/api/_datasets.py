@@ -5,8 +5,13 @@ traversal."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, BinaryIO
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any, BinaryIO, TypeVar
+from urllib.parse import quote
 
+import anyio.to_thread
 from litestar import Controller, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -15,7 +20,7 @@ from litestar.response import Stream
 from aether_data.api._auth import ServicesDep, caller_of
 from aether_data.api._http import path_from_raw
 from aether_data.api._routes import operation
-from aether_data.api._streams import pipe_stream
+from aether_data.api._streams import long_waits, pipe_stream
 from aether_data.service import OpenDiff, Scope
 from aether_data.wire.datasets import (
     DIFF_FORMATS,
@@ -28,6 +33,7 @@ from aether_data.wire.datasets import (
 __all__ = ["DatasetDiffController", "DatasetsController"]
 
 AnyRequest = Request[Any, Any, Any]
+T = TypeVar("T")
 _READ = Scope.SESSION_READ.value
 _PATH_AT = 5  # "/v1/sessions/{id}/datasets/" holds five segments before the path
 _FORMAT_OF = {media: name for name, media in DIFF_FORMATS.items()}
@@ -72,7 +78,7 @@ class DatasetDiffController(Controller):
         summary="Diff a dataset file",
         responses={200: _DIFF_ANSWER},
     )
-    def diff_dataset(
+    async def diff_dataset(
         self,
         request: AnyRequest,
         services: ServicesDep,
@@ -99,7 +105,8 @@ class DatasetDiffController(Controller):
         format: FromQuery[DiffFormat | None] = None,
     ) -> Response[Any]:
         """400: not a dataset, unreadable, a key column missing, a bad tolerance; 404: no
-        such session or old side, or the file is missing on a side."""
+        such session or old side, or the file is missing on a side. A diff may take long: it
+        runs on the threads of transfers, not those of short requests."""
         datasets = services.datasets_api(caller_of(request).tenant)
         file = path_from_raw(request, _PATH_AT, path)
         options: dict[str, Any] = {
@@ -109,15 +116,26 @@ class DatasetDiffController(Controller):
         }
         wanted = format or _accepted(request.headers.get("accept"))
         if wanted is None:
-            found = datasets.diff_dataset(session_id, file, offset=offset, limit=limit, **options)
-            return Response(found)
-        opened = datasets.open_dataset_diff(session_id, file, **options)
-        name = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            page = partial(datasets.diff_dataset, offset=offset, limit=limit, **options)
+            return Response(await _long(page, session_id, file))
+        opened = await _long(partial(datasets.open_dataset_diff, **options), session_id, file)
         return Stream(
             pipe_stream(lambda out: _write_and_close(opened, out, wanted)),
             media_type=DIFF_FORMATS[wanted],
-            headers={"Content-Disposition": f'attachment; filename="{name}-diff.{wanted}"'},
+            headers={"Content-Disposition": _attachment(file, wanted)},
         )
+
+
+async def _long(work: Callable[..., T], *args: Any) -> T:
+    return await anyio.to_thread.run_sync(partial(work, *args), limiter=long_waits())
+
+
+def _attachment(path: str, format: str) -> str:
+    """``Content-Disposition`` naming the download after the file (header values are
+    Latin-1: the name is plain ASCII, with its UTF-8 spelling beside it)."""
+    name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0] + f"-diff.{format}"
+    plain = re.sub(r"[^A-Za-z0-9._ -]", "_", name)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _accepted(header: str | None) -> str | None:

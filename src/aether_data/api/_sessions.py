@@ -5,13 +5,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any, BinaryIO
 
+import anyio.to_thread
 from litestar import Controller, Request
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from aether_data.api._auth import WorkspaceDep
 from aether_data.api._routes import BINARY_ANSWER, operation
-from aether_data.api._streams import consume_body, pipe_stream
+from aether_data.api._streams import consume_body, long_waits, pipe_stream
 from aether_data.service import Scope
 from aether_data.wire import (
     Change,
@@ -245,7 +246,7 @@ class SessionsController(Controller):
         )
 
     @operation("GET", "/{session_id:str}/diff", scope=_READ, summary="What a session changed")
-    def diff(
+    async def diff(
         self,
         ws: WorkspaceDep,
         session_id: FromPath[str],
@@ -259,7 +260,10 @@ class SessionsController(Controller):
             QueryParameter(description="Give each changed dataset file's data summary."),
         ] = False,
     ) -> Page[Change]:
-        return ws.diff_page(  # type: ignore[attr-defined]
+        """With ``datasets``, the page's dataset files are diffed, which may take long: that
+        runs on the threads of transfers, not those of short requests."""
+        page = partial(
+            ws.diff_page,  # type: ignore[attr-defined]
             session_id,
             against=against,
             prefix=prefix,
@@ -267,6 +271,8 @@ class SessionsController(Controller):
             limit=limit,
             datasets=datasets,
         )
+        limiter = long_waits() if datasets else None
+        return await anyio.to_thread.run_sync(page, limiter=limiter)
 
     @operation(
         "GET",
