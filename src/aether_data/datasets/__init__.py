@@ -3,6 +3,7 @@ pyarrow. ``inspect`` profiles one file (schema, counts, bounds, preview); ``diff
 two versions (schema and rows by key); ``formats`` says which paths are datasets and how DuckDB
 reads them."""
 
+from aether_data.datasets._render import to_jsonable
 from aether_data.datasets.diff import (
     DatasetDiff,
     DiffSummary,
@@ -47,4 +48,5 @@ __all__ = [
     "reading",
     "register",
     "sql_string",
+    "to_jsonable",
 ]

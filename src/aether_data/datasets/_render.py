@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import decimal
 import html
 import math
 from typing import Any
@@ -15,23 +14,23 @@ _CELL = 40
 
 
 def to_jsonable(value: Any) -> Any:
-    """``value`` as JSON can hold it: times as ISO 8601 text, decimals as text, bytes as
-    base64, NaN and infinities as text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+    """A value of a dataset as JSON holds it, exactly: times as ISO 8601 text, decimals and
+    UUIDs as text, bytes as base64, durations in seconds, NaN and infinities as text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, list):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
-    return value
+    return str(value)  # Decimal, UUID, ...: their text is exact
 
 
 def _summary_lines(result: Any) -> list[str]:

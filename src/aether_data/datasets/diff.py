@@ -74,6 +74,7 @@ class DiffSummary:
                 "null_rows": k.null_rows,
                 "duplicate_keys": k.duplicate_keys,
                 "duplicate_rows": k.duplicate_rows,
+                "other_side_rows": k.other_side_rows,
                 "examples": [list(map(to_jsonable, e)) for e in k.examples],
             }
             for side, k in (("before", self.keys_before), ("after", self.keys_after))
@@ -166,8 +167,13 @@ class DatasetDiff:
         """A terminal rendering: summary, schema changes, the first ``limit`` rows."""
         return render_text(self, self.rows(0, limit))
 
+    def to_html(self, limit: int = 50) -> str:
+        """An HTML rendering: summary, schema changes, the first ``limit`` rows with the
+        changed cells marked."""
+        return render_html(self, self.rows(0, limit))
+
     def _repr_html_(self) -> str:
-        return render_html(self, self.rows(0, 50))
+        return self.to_html()
 
     # ------------------------------------------------------------------- lifetime
     def close(self) -> None:
@@ -207,6 +213,7 @@ def diff(
     threads: int | None = None,
     skip_equal_row_groups: bool = True,
     names: tuple[str, str] | None = None,
+    temp_directory: str | os.PathLike[str] | None = None,
 ) -> DatasetDiff:
     """Compare two dataset files (local paths).
 
@@ -221,12 +228,15 @@ def diff(
             sides.
         names: what error messages call the two files (default: their paths), such as
             ``("main:data/t.parquet", "s-1:data/t.parquet")`` for copies in a scratch folder.
+        temp_directory: where the join spills past ``memory_limit`` (a new folder inside
+            it, removed on ``close``); default: the system's temporary folder.
 
     Raises:
         Invalid: a file cannot be read as its format, a key column is missing, a tolerance is
             for an unknown or non-numeric column.
     """
-    scratch = tempfile.mkdtemp(prefix="aether-diff-")
+    where = os.fspath(temp_directory) if temp_directory is not None else None
+    scratch = tempfile.mkdtemp(prefix="aether-diff-", dir=where)
     con = connect(memory_limit=memory_limit, threads=threads, temp_directory=scratch)
     try:
         return _Diff(con, before, after, scratch, names).run(

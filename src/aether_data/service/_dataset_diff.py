@@ -9,10 +9,7 @@ tree, else the engine infers a key. The copies are removed as soon as the diff i
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import json
-import math
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -28,6 +25,7 @@ from aether_data.datasets import (
     SchemaDiff,
     Tolerance,
     diff,
+    to_jsonable,
 )
 from aether_data.datasets.config import CONFIG_PATH, DatasetConfig, DatasetSettings, parse_config
 from aether_data.errors import Invalid, NotFound
@@ -156,6 +154,7 @@ class DatasetDiffs:
                 format_after=new.format,
                 memory_limit=self._memory_limit,
                 names=(f"old {old.path}", f"new {new.path}"),
+                temp_directory=self._scratch,
             )
         if source is None:
             source = result.key_source
@@ -216,7 +215,7 @@ class OpenDiff:
 
     def html(self) -> str:
         """The engine's HTML rendering (as a notebook shows it: the first 50 rows)."""
-        return self.result._repr_html_()
+        return self.result.to_html()
 
     def _write_arrow(self, out: BinaryIO) -> None:
         import pyarrow as pa  # noqa: PLC0415 - heavy
@@ -331,7 +330,7 @@ def _issues(issues: KeyIssues) -> wire.KeyIssues:
         duplicate_keys=issues.duplicate_keys,
         duplicate_rows=issues.duplicate_rows,
         other_side_rows=issues.other_side_rows,
-        examples=[[_value(v) for v in example] for example in issues.examples],
+        examples=[[to_jsonable(v) for v in example] for example in issues.examples],
     )
 
 
@@ -351,24 +350,4 @@ def _summary(summary: DiffSummary) -> wire.DatasetDiffSummary:
 
 
 def _row(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _value(value) for name, value in row.items()}
-
-
-def _value(value: Any) -> Any:
-    """A value of a changed row as JSON holds it, exactly: times as ISO 8601 text, decimals
-    and UUIDs as text, bytes as base64, durations in seconds, NaN and infinities as text."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, (dt.date, dt.datetime, dt.time)):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, (list, tuple)):
-        return [_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _value(v) for k, v in value.items()}
-    return str(value)  # Decimal, UUID, ...: their text is exact
+    return {name: to_jsonable(value) for name, value in row.items()}
