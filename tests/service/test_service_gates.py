@@ -3,6 +3,10 @@ catalog engine: the acceptance behaviour of reviews."""
 
 from __future__ import annotations
 
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from aether_data.errors import (
@@ -143,7 +147,38 @@ def test_run_checks_defaults_to_the_branch_requirements(services, setup) -> None
     with pytest.raises(Invalid, match="known checks"):
         alice_review.run_checks(sid, ["nope"])
     names = [c.name for c in alice_review.list_checks()]
-    assert names == ["has-readme", "no-conflict-markers", "valid-json"]
+    assert names == ["dataset-schema", "has-readme", "no-conflict-markers", "valid-json"]
+
+
+def parquet_bytes(columns: dict) -> bytes:
+    out = io.BytesIO()
+    pq.write_table(pa.table(columns), out)
+    return out.getvalue()
+
+
+def test_dataset_schema_check_refuses_dropped_and_narrowed_columns(services, setup) -> None:
+    alice, alice_review, _, sid = setup
+    admin = services.review(actor="admin")
+    admin.unprotect_branch("src", "main")
+    base = {"id": pa.array([1, 2], pa.int32()), "v": ["a", "b"], "w": [1.5, 2.5]}
+    alice.write(sid, "t.parquet", parquet_bytes(base))
+    alice.commit(sid, message="base")
+    admin.protect_branch("src", "main", required_approvals=0, required_checks=["dataset-schema"])
+    wider = {"id": pa.array([1, 2], pa.int64()), "v": ["a", "b"], "w": [1.5, 2.5], "new": [1, 2]}
+    alice.write(sid, "t.parquet", parquet_bytes(wider))
+    (run,) = alice_review.run_checks(sid)
+    assert (run.check, run.status) == ("dataset-schema", "passed")  # widened, added: fine
+    narrower = {"id": pa.array([1, 2], pa.int16()), "w": ["x", "y"]}
+    alice.write(sid, "t.parquet", parquet_bytes(narrower))
+    with pytest.raises(ChecksFailed, match="dataset-schema: failed"):
+        alice.commit(sid, message="breaks readers")
+    (report,) = alice_review.list_check_runs(sid, current=True).items
+    assert sorted(f.message for f in report.findings) == [
+        "column 'id' changed type INTEGER -> SMALLINT",
+        "column 'v' (VARCHAR) was dropped",
+        "column 'w' changed type DOUBLE -> VARCHAR",
+    ]
+    assert {f.path for f in report.findings} == {"t.parquet"}
 
 
 def test_promote_and_resolve_pass_the_gate_too(services, setup) -> None:

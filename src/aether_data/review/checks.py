@@ -3,8 +3,8 @@
 A check has a ``name`` and a ``run(tree)`` that returns a ``CheckResult``. They come from three
 places, looked up by name in a ``CheckRegistry``:
 
-* built in: ``no-conflict-markers``, ``valid-json`` (and the SQL lint and dataset schema checks
-  when those land);
+* built in: ``no-conflict-markers``, ``valid-json`` (the service adds ``dataset-schema``; the
+  SQL lint check comes with the SQL linter);
 * Python entry points in the group ``aether_data.checks``: each names a ``Check`` object, or a
   class or function that returns one when called without arguments;
 * commands from the settings (``[checks]`` in ``config.toml``): run with the tree exported into
@@ -93,12 +93,28 @@ class CheckResult:
 
 
 class TreeFiles:
-    """The tree a check judges: its files, their bytes, or all of it as a local folder."""
+    """The tree a check judges: its files, their bytes, or all of it as a local folder; and
+    ``base``, the tree the session started from."""
 
-    def __init__(self, store: ObjectStore, tree_id: ObjectId) -> None:
+    def __init__(
+        self, store: ObjectStore, tree_id: ObjectId, base_tree_id: ObjectId | None = None
+    ) -> None:
         self.store = store
         self.tree_id = tree_id
+        self.base_tree_id = base_tree_id
         self._ids: dict[str, tuple[ObjectId, int]] | None = None
+
+    @property
+    def base(self) -> TreeFiles | None:
+        """The tree the session started from (what a check compares with), when known."""
+        if self.base_tree_id is None:
+            return None
+        return TreeFiles(self.store, self.base_tree_id)
+
+    def file_id(self, path: str) -> ObjectId | None:
+        """The content id of the file at ``path``; None when there is none."""
+        found = self._files().get(path)
+        return found[0] if found else None
 
     def _files(self) -> dict[str, tuple[ObjectId, int]]:
         if self._ids is None:

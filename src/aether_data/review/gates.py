@@ -136,7 +136,7 @@ class CommitGate:
         self.policies = policies
         self.approvals = approvals
         self.runs = runs
-        self._tree_files = tree_files  # tree id -> TreeFiles
+        self._tree_files = tree_files  # (tree id, base tree id) -> TreeFiles
 
     def run_checks(
         self,
@@ -146,10 +146,12 @@ class CommitGate:
         names: Sequence[str],
         *,
         actor: str,
+        base_tree: ObjectId | None = None,
     ) -> list[CheckRun]:
-        """Run the named checks on ``tree_id`` and keep their reports."""
+        """Run the named checks on ``tree_id`` (against ``base_tree``, what the session started
+        from) and keep their reports."""
         checks = [self.policies.checks.get(n) for n in dict.fromkeys(names)]
-        tree: TreeFiles = self._tree_files(tree_id)
+        tree: TreeFiles = self._tree_files(tree_id, base_tree)
         return [
             self.runs.record(tenant, session_id, tree_id, c.name, run_check(c, tree), actor=actor)
             for c in checks
@@ -164,6 +166,7 @@ class CommitGate:
         tree_id: ObjectId,
         *,
         actor: str,
+        base_tree: ObjectId | None = None,
     ) -> None:
         """Pass, or raise why a commit of ``tree_id`` to ``source@branch`` may not happen.
 
@@ -174,7 +177,9 @@ class CommitGate:
         policy = self.policies.get(source, branch)
         if policy is None:
             return
-        runs = self.run_checks(tenant, session_id, tree_id, policy.required_checks, actor=actor)
+        runs = self.run_checks(
+            tenant, session_id, tree_id, policy.required_checks, actor=actor, base_tree=base_tree
+        )
         if failed := [r for r in runs if r.status is not CheckStatus.PASSED]:
             raise ChecksFailed(_failures(source, branch, session_id, failed))
         approvers = self.approvals.approvers(session_id, tree_id, commit_reasons(branch))

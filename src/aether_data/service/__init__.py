@@ -23,6 +23,7 @@ from aether_data.review import (
 )
 from aether_data.service._convert import token as token_value
 from aether_data.service._dataset_diff import DatasetDiffs, OpenDiff
+from aether_data.service._schema_check import DatasetSchemaCheck
 from aether_data.service.datasets import DatasetProfiler, EmbeddedDatasets, is_dataset_path
 from aether_data.service.jobs import ImportJobs
 from aether_data.service.review import EmbeddedReview
@@ -138,7 +139,8 @@ class Services:
     def checks(self) -> CheckRegistry:
         """The checks this process knows: built in, entry points, and the settings' commands."""
         settings = self.settings
-        return CheckRegistry(settings.checks, timeout=settings.check_timeout)
+        built_in = [DatasetSchemaCheck(self.settings.home / "tmp")]
+        return CheckRegistry(settings.checks, timeout=settings.check_timeout, extra=built_in)
 
     @cached_property
     def check_runs(self) -> CheckRuns:
@@ -157,7 +159,7 @@ class Services:
             self.policies,
             self.approvals,
             self.check_runs,
-            lambda tree: TreeFiles(self.store, tree),
+            lambda tree, base: TreeFiles(self.store, tree, base),
         )
 
     @cached_property

@@ -115,7 +115,10 @@ def commit_gate(services: Services, tenant: str, actor: str):
 
     def admit(record: SessionRecord, branch: RefName, tree: ObjectId) -> None:
         assert record.source is not None
-        services.gate.admit(tenant, record.id, record.source, branch, tree, actor=actor)
+        gate = services.gate
+        gate.admit(
+            tenant, record.id, record.source, branch, tree, actor=actor, base_tree=record.base_tree
+        )
 
     return admit
 
@@ -302,7 +305,7 @@ class EmbeddedGates:
             checks = self._required_checks(record)
         tree = self._services.sessions.tree(record.id)  # stored: the checks read it
         runs = self._services.gate.run_checks(
-            self.tenant, record.id, tree, list(checks), actor=self.actor
+            self.tenant, record.id, tree, list(checks), actor=self.actor, base_tree=record.base_tree
         )
         return [check_run(r, tree) for r in runs]
 
