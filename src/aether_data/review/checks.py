@@ -20,10 +20,12 @@ import json
 import shlex
 import subprocess
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -156,7 +158,7 @@ class Check(Protocol):
 
 
 # ------------------------------------------------------------------------------ built-ins
-class _TextCheck:
+class _TextCheck(ABC):
     """A built-in check that reads the text files matching ``suffixes`` (all when empty)."""
 
     suffixes: tuple[str, ...] = ()
@@ -169,8 +171,9 @@ class _TextCheck:
                 findings.extend(self.inspect(path, tree.read(path)))
         return CheckResult.of_findings(findings, self.what)
 
+    @abstractmethod
     def inspect(self, path: str, content: bytes) -> Iterator[Finding]:
-        raise NotImplementedError
+        """The findings in one file's content."""
 
 
 class NoConflictMarkers(_TextCheck):
@@ -260,12 +263,22 @@ class CheckRegistry:
         extra: Iterable[Check] = (),
         load_entry_points: bool = True,
     ) -> None:
-        self._checks: dict[str, Check] = {c.name: c for c in BUILT_IN}
-        if load_entry_points:
-            self._checks |= {c.name: c for c in _entry_point_checks()}
-        self._checks |= {c.name: c for c in extra}
-        for name, command in (commands or {}).items():
-            self._checks[name] = CommandCheck(name, command, timeout)
+        self._commands = dict(commands or {})
+        self._timeout = timeout
+        self._extra = tuple(extra)
+        self._load_entry_points = load_entry_points
+
+    @cached_property
+    def _checks(self) -> dict[str, Check]:
+        # Built lazily: scanning entry points costs each process's first commit otherwise,
+        # even to an unprotected branch.
+        checks: dict[str, Check] = {c.name: c for c in BUILT_IN}
+        if self._load_entry_points:
+            checks |= {c.name: c for c in _entry_point_checks()}
+        checks |= {c.name: c for c in self._extra}
+        for name, command in self._commands.items():
+            checks[name] = CommandCheck(name, command, self._timeout)
+        return checks
 
     def names(self) -> list[str]:
         """Every known check's name, sorted."""

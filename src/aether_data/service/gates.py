@@ -153,7 +153,8 @@ class EmbeddedGates:
     actor: str
 
     def record(self, kind: str, **ids: Any) -> None:
-        raise NotImplementedError
+        """Append an event of this tenant and actor (what the service's mutations call)."""
+        self._services.events.record(self.tenant, kind, self.actor, **ids)
 
     # ----------------------------------------------------------------- owners
     def _sid(self, session_id: str) -> SessionId:

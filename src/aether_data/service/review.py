@@ -279,8 +279,3 @@ class EmbeddedReview(EmbeddedGates):
             stop=stop,
         )
         return (event(record) for record in records)
-
-    # ----------------------------------------------------------------- recording
-    def record(self, kind: str, **ids: Any) -> None:
-        """Append an event of this tenant and actor (what the service's mutations call)."""
-        self._services.events.record(self.tenant, kind, self.actor, **ids)
