@@ -1,0 +1,283 @@
+"""The linter: statements through the rules, with context, suppressions and severities.
+
+report = lint_files([("migrations/0001_init.sql", text)], LintConfig())
+report.errors, report.findings, report.exit_code
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from aether_data.errors import Invalid
+
+from ._migrations import down_for, is_down, migration_order, uses_up_down
+from ._parse import Lines, parse_statements
+from ._suppress import Suppression, find_suppressions
+from .config import LintConfig
+from .findings import Finding, Severity
+from .rules import Context, Hit, Rule, Statement, all_rules
+from .rules._base import is_create_table, table_name
+
+__all__ = ["ENGINE_RULES", "FileLint", "LintReport", "lint_files", "lint_text", "rules_for"]
+
+ENGINE_RULES = {
+    rule.id: rule
+    for rule in (
+        Rule(
+            id="unused-suppression",
+            summary="a suppression comment silences nothing",
+            check=None,
+            severity=Severity.WARNING,
+            help="remove the comment, or fix the rule name in it",
+        ),
+        Rule(
+            id="missing-down-migration",
+            summary="an up migration has no down migration beside it",
+            check=None,
+            severity=Severity.WARNING,
+            help="add the matching .down.sql that reverts it",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FileLint:
+    """The findings of one file, and the tables it creates (context for later files)."""
+
+    path: str
+    findings: tuple[Finding, ...]
+    statements: int
+    created_tables: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    """The findings of a lint run over some files, in file then position order."""
+
+    files: tuple[FileLint, ...] = ()
+    dialect: str = "postgres"
+    rules: tuple[str, ...] = field(default=())
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for file in self.files for f in file.findings]
+
+    @property
+    def errors(self) -> int:
+        """How many findings are at error level."""
+        return sum(1 for f in self.findings if f.severity >= Severity.ERROR)
+
+    @property
+    def statements(self) -> int:
+        return sum(file.statements for file in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        """0 without error-level findings, else 1."""
+        return 1 if self.errors else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        counts = {str(s): 0 for s in Severity}
+        for finding in self.findings:
+            counts[str(finding.severity)] += 1
+        return {
+            "dialect": self.dialect,
+            "files": [file.path for file in self.files],
+            "statements": self.statements,
+            "counts": counts,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def rules_for(config: LintConfig) -> dict[str, Rule]:
+    """The rules a lint with ``config`` runs, with their configured severities.
+
+    Raises:
+        Invalid: the config names a rule that does not exist.
+    """
+    known = all_rules() | ENGINE_RULES
+    named = set(config.enable) | set(config.disable) | set(config.severity)
+    unknown = sorted(named - set(known))
+    if unknown:
+        raise Invalid(
+            f"unknown lint rule {unknown[0]!r} in the lint settings; "
+            "`aether lint --rules` lists the rules"
+        )
+    chosen = {}
+    for rule_id, rule in known.items():
+        on = (rule.default or rule_id in config.enable) and rule_id not in config.disable
+        if on and config.dialect in rule.dialects:
+            level = config.severity.get(rule_id, rule.severity)
+            chosen[rule_id] = dataclasses.replace(rule, severity=level)
+    return chosen
+
+
+def lint_text(
+    text: str,
+    path: str = "<sql>",
+    config: LintConfig | None = None,
+    *,
+    known_tables: frozenset[str] = frozenset(),
+    rules: dict[str, Rule] | None = None,
+) -> FileLint:
+    """Lint one file's text."""
+    config = config or LintConfig()
+    rules = rules if rules is not None else rules_for(config)
+    statements = parse_statements(text, config.dialect)
+    context = Context(
+        dialect=config.dialect,
+        postgres_version=config.postgres_version,
+        assume_in_transaction=config.assume_in_transaction,
+        known_tables=known_tables,
+        statements=tuple(statements),
+    )
+    lines = Lines(text)
+    hits: list[Finding] = []
+    for statement in statements:
+        context = dataclasses.replace(context, index=statement.index)
+        for rule in rules.values():
+            if rule.check is None or (rule.parsed_only and statement.node is None):
+                continue
+            for hit in rule.check(statement, context):
+                hits.append(_finding(rule, hit, statement, path, lines))
+        context = _after(context, statement)
+    suppressions = find_suppressions(text, statements)
+    kept = [f for f in hits if not _suppressed(f, suppressions)]
+    kept += _unused(suppressions, rules, path, lines)
+    kept.sort(key=lambda f: (f.line, f.column, f.rule))
+    return FileLint(path, tuple(kept), len(statements), context.created_tables)
+
+
+def lint_files(files: Sequence[tuple[str, str]], config: LintConfig | None = None) -> LintReport:
+    """Lint a migration set: ``(path, text)`` pairs, taken in version order; tables created
+    by earlier files are known to later ones. Where the up/down convention is used, an up
+    migration without its down one is reported."""
+    config = config or LintConfig()
+    rules = rules_for(config)
+    texts = dict(files)
+    ordered = migration_order(list(texts))
+    known: frozenset[str] = frozenset()
+    done = []
+    paired = uses_up_down(ordered)
+    for path in ordered:
+        result = lint_text(texts[path], path, config, known_tables=known, rules=rules)
+        if not is_down(path):
+            known |= result.created_tables
+        if paired and not is_down(path) and down_for(path) not in texts:
+            result = _with(result, _missing_down(path, rules))
+        done.append(result)
+    return LintReport(tuple(done), config.dialect, tuple(rules))
+
+
+def _finding(rule: Rule, hit: Hit, statement: Statement, path: str, lines: Lines) -> Finding:
+    start, end = _span(hit.node, statement)
+    line, column = lines.position(start)
+    end_line, end_column = lines.position(max(start, end - 1))
+    message = hit.message + (f" ({rule.help})" if rule.help else "")
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        message=message,
+        path=path,
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column + 1,
+        statement=statement.index,
+    )
+
+
+def _span(node: exp.Expression | None, statement: Statement) -> tuple[int, int]:
+    if node is None and statement.error_offset is not None:
+        return statement.error_offset, statement.error_offset + 1
+    if node is not None:
+        for part in node.walk():
+            meta = part.meta if part._meta else {}
+            if "start" in meta:
+                return meta["start"], meta["end"] + 1
+    return statement.start, statement.end
+
+
+def _after(context: Context, statement: Statement) -> Context:
+    """The context of the next statement: transactions, settings and new tables."""
+    node = statement.node
+    depth, settings, created = context.transaction_depth, context.settings, context.created_tables
+    if isinstance(node, exp.Transaction):
+        depth += 1
+    elif isinstance(node, exp.Commit | exp.Rollback):
+        depth = max(0, depth - 1)
+    elif isinstance(node, exp.Set):
+        settings = settings | _set_names(node)
+    elif is_create_table(node):
+        created = created | {
+            table_name(
+                node.this.find(exp.Table) if not isinstance(node.this, exp.Table) else node.this
+            )
+        }
+    return dataclasses.replace(
+        context, transaction_depth=depth, settings=settings, created_tables=created
+    )
+
+
+def _set_names(node: exp.Set) -> frozenset[str]:
+    names = set()
+    for item in node.expressions:
+        target = item.this
+        if isinstance(target, exp.EQ | exp.PropertyEQ):
+            target = target.this
+        if isinstance(target, exp.Expression):
+            names.add(target.name.lower())
+    return frozenset(names)
+
+
+def _suppressed(finding: Finding, suppressions: Iterable[Suppression]) -> bool:
+    hit = False
+    for suppression in suppressions:
+        if suppression.covers(finding.rule, finding.statement):
+            suppression.used = hit = True
+    return hit
+
+
+def _unused(
+    suppressions: list[Suppression], rules: dict[str, Rule], path: str, lines: Lines
+) -> list[Finding]:
+    rule = rules.get("unused-suppression")
+    if rule is None:
+        return []
+    out = []
+    for suppression in suppressions:
+        if suppression.used:
+            continue
+        known = suppression.rule in all_rules() or suppression.rule in ENGINE_RULES
+        why = "silences nothing here" if known else "names no rule"
+        line, column = lines.position(suppression.offset)
+        out.append(
+            Finding(
+                rule.id,
+                rule.severity,
+                f"suppression of {suppression.rule!r} {why}",
+                path,
+                line,
+                column,
+            )
+        )
+    return out
+
+
+def _missing_down(path: str, rules: dict[str, Rule]) -> list[Finding]:
+    rule = rules.get("missing-down-migration")
+    if rule is None:
+        return []
+    message = f"{path} has no down migration ({down_for(path)})"
+    return [Finding(rule.id, rule.severity, message, path, 1, 1)]
+
+
+def _with(result: FileLint, extra: list[Finding]) -> FileLint:
+    return dataclasses.replace(result, findings=tuple(extra) + result.findings)
