@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "workspace": VOCABULARY | {"objects", "storage", "catalog"},
     "review": VOCABULARY | {"objects", "storage", "catalog", "workspace"},
     "datasets": VOCABULARY | {"objects", "storage"},
-    "sqllint": VOCABULARY,
+    "sqllint": VOCABULARY | {"datasets"},  # the dry run loads datasets
     "wire": VOCABULARY,
     "service": VOCABULARY | DOMAIN | {"settings", "wire"},
     "api": VOCABULARY
