@@ -1,0 +1,37 @@
+"""PostgreSQL silently truncates identifiers to 63 bytes: two long names can become one, and
+the name in the database is not the one in the code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlglot import exp
+
+from ._base import POSTGRES, Context, Hit, Rule, Statement
+
+__all__ = ["RULE", "check"]
+
+_LIMIT = 63  # NAMEDATALEN - 1
+
+
+def check(statement: Statement, context: Context) -> Iterator[Hit]:
+    node = statement.node
+    if node is None:
+        return
+    for ident in node.find_all(exp.Identifier):
+        raw = str(ident.this or "").encode()
+        if len(raw) > _LIMIT:
+            kept = raw[:_LIMIT].decode(errors="ignore")
+            yield Hit(
+                f"identifier {ident.this} is {len(raw)} bytes; PostgreSQL truncates it to {kept}",
+                ident,
+            )
+
+
+RULE = Rule(
+    id="identifier-too-long",
+    summary="an identifier longer than 63 bytes",
+    check=check,
+    dialects=POSTGRES,
+    help="use a name of at most 63 bytes in UTF-8",
+)
