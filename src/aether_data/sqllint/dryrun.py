@@ -185,9 +185,11 @@ class _Run:
         except duckdb.ParserException as exc:
             return f"skip:DuckDB does not know this syntax ({_first_line(exc)})"
         except duckdb.CatalogException as exc:
-            return (
-                f"{_first_line(exc)} (map dataset files to tables in [lint.tables] of aether.toml)"
-            )
+            reason = _first_line(exc)
+            if "Table with name" in reason and "does not exist" in reason:
+                # Not among the datasets: the dry run cannot judge what it does to it.
+                return f"skip:{reason} (map a dataset file to it in [lint.tables] of aether.toml)"
+            return reason
         except duckdb.Error as exc:
             return _first_line(exc)
         return None

@@ -23,7 +23,15 @@ from .findings import Finding, Severity
 from .rules import Context, Hit, Rule, Statement, all_rules
 from .rules._base import is_create_table, table_name
 
-__all__ = ["ENGINE_RULES", "FileLint", "LintReport", "lint_files", "lint_text", "rules_for"]
+__all__ = [
+    "ENGINE_RULES",
+    "FileLint",
+    "LintReport",
+    "lint_files",
+    "lint_text",
+    "rules_for",
+    "with_dry_run",
+]
 
 ENGINE_RULES = {
     rule.id: rule
@@ -34,6 +42,12 @@ ENGINE_RULES = {
             check=None,
             severity=Severity.WARNING,
             help="remove the comment, or fix the rule name in it",
+        ),
+        Rule(
+            id="dry-run-failed",
+            summary="a migration fails when applied to the datasets (aether lint --dry-run)",
+            check=None,
+            help="fix the statement, or the data it meets",
         ),
         Rule(
             id="missing-down-migration",
@@ -281,3 +295,29 @@ def _missing_down(path: str, rules: dict[str, Rule]) -> list[Finding]:
 
 def _with(result: FileLint, extra: list[Finding]) -> FileLint:
     return dataclasses.replace(result, findings=tuple(extra) + result.findings)
+
+
+def with_dry_run(report: LintReport, checked: Any) -> LintReport:
+    """``report`` with a ``dry-run-failed`` finding where the dry run ``checked`` (a
+    ``DryRunReport``) stopped, if it failed."""
+    failure = checked.failure
+    if failure is None:
+        return report
+    rule = ENGINE_RULES["dry-run-failed"]
+    finding = Finding(
+        rule.id,
+        rule.severity,
+        f"the dry run failed: {failure.error}",
+        failure.path,
+        failure.line,
+        failure.column,
+        statement=failure.statement,
+    )
+    files = list(report.files)
+    for i, file in enumerate(files):
+        if file.path == failure.path:
+            files[i] = _with(file, [finding])
+            break
+    else:
+        files.append(FileLint(failure.path, (finding,), 0))
+    return dataclasses.replace(report, files=tuple(files))

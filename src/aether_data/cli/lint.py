@@ -1,0 +1,264 @@
+"""``aether lint``: lint SQL migrations of a local folder or a session, and dry-run them.
+
+    aether lint                          # ./migrations (or [lint] migrations in aether.toml)
+    aether lint db/001_init.sql --dialect mysql
+    aether lint aether://s-1 --dry-run --format sarif > lint.sarif
+
+Exit codes: 0 no error-level finding, 1 error-level findings (or a failed dry run), 2 bad
+usage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import click
+
+from aether_data import __version__
+from aether_data.cli._app import cli
+from aether_data.cli._connect import connect
+from aether_data.cli._session_target import SCHEME, parse_target
+from aether_data.errors import Invalid, NotFound
+from aether_data.settings import Settings
+from aether_data.sqllint import CONFIG_PATH, LintConfig, LintReport, lint_files, parse_lint_config
+from aether_data.sqllint.dryrun import DryRunReport, dry_run
+from aether_data.sqllint.engine import ENGINE_RULES, rules_for, with_dry_run
+from aether_data.sqllint.report import summary_line, to_sarif
+from aether_data.sqllint.rules import ALL_DIALECTS, all_rules
+
+__all__ = ["lint_command"]
+
+
+class _Tree(Protocol):
+    """Where the migrations are: a local folder or a session."""
+
+    def read(self, path: str) -> bytes | None: ...
+    def sql_files(self, folder: str) -> list[str]: ...
+    def is_file(self, path: str) -> bool: ...
+    def local_copy(self, path: str, scratch: Path) -> Path: ...
+
+
+class _Local:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self, path: str) -> bytes | None:
+        file = self.root / path
+        return file.read_bytes() if file.is_file() else None
+
+    def is_file(self, path: str) -> bool:
+        return (self.root / path).is_file()
+
+    def sql_files(self, folder: str) -> list[str]:
+        base = self.root / folder
+        if not base.is_dir():
+            raise Invalid(f"no folder {base} (name one: aether lint PATH)")
+        return [
+            p.relative_to(self.root).as_posix()
+            for p in sorted(base.rglob("*.sql"))
+            if not any(part.startswith(".") for part in p.relative_to(base).parts)
+        ]
+
+    def local_copy(self, path: str, scratch: Path) -> Path:
+        file = self.root / path
+        if not file.is_file():
+            raise Invalid(f"[lint.tables] names {path}, which is not a file under {self.root}")
+        return file
+
+
+class _Session:
+    def __init__(self, api: Any, session: str) -> None:
+        self.api, self.session = api, session
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return self.api.read(self.session, path)
+        except NotFound:
+            return None
+
+    def is_file(self, path: str) -> bool:
+        try:
+            return self.api.stat(self.session, path).kind == "file"
+        except NotFound:
+            return False
+
+    def sql_files(self, folder: str) -> list[str]:
+        prefix = folder.strip("/")
+        found, cursor = [], None
+        while True:
+            page = self.api.manifest(self.session, prefix=prefix, cursor=cursor)
+            found += [i.path for i in page.items if i.kind == "file" and i.path.endswith(".sql")]
+            if not (cursor := page.next_cursor):
+                return found
+
+    def local_copy(self, path: str, scratch: Path) -> Path:
+        target = scratch / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as out:
+            self.api.download(self.session, path, out)
+        return target
+
+
+@cli.command("lint")
+@click.argument("target", required=False)
+@click.option("--dialect", type=click.Choice(sorted(ALL_DIALECTS)), help="SQL dialect [postgres].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--dry-run", is_flag=True, help="Apply the migrations to a scratch DuckDB copy.")
+@click.option("--postgres-version", type=click.IntRange(9, 30), help="PostgreSQL major version.")
+@click.option(
+    "--assume-in-transaction/--no-assume-in-transaction",
+    default=None,
+    help="Each file runs inside a transaction opened by the migration tool.",
+)
+@click.option("--rules", "list_rules", is_flag=True, help="List the rules and exit.")
+@click.pass_obj
+def lint_command(
+    settings: Settings,
+    target: str | None,
+    dialect: str | None,
+    fmt: str,
+    as_json: bool,
+    dry_run: bool,
+    postgres_version: int | None,
+    assume_in_transaction: bool | None,
+    list_rules: bool,
+) -> None:
+    """Lint the SQL migrations at TARGET: a .sql file, a folder, or aether://SESSION[/PATH].
+
+    Without TARGET: the migrations folder of the current directory ([lint] migrations in its
+    aether.toml, default migrations/). Settings come from the aether.toml at the root (the
+    session's, or the current directory's); the options override them. --dry-run applies
+    the migrations in version order to a scratch DuckDB database loaded with the datasets
+    [lint.tables] maps, and reports the first failing statement; nothing is written back.
+    """
+    if list_rules:
+        click.echo(_rules_text())
+        return
+    options = {
+        "dialect": dialect,
+        "postgres_version": postgres_version,
+        "assume_in_transaction": assume_in_transaction,
+    }
+    with _tree(settings, target) as (tree, path):
+        config = _config(tree).replace(**options)
+        rules_for(config)  # refuse unknown rule names before reading anything else
+        files = _files(tree, path, config)
+        report = lint_files([(p, _text(tree, p)) for p in files], config)
+        checked = _dry_run(tree, config, files, report) if dry_run else None
+    if checked is not None:
+        report = with_dry_run(report, checked)
+    _print(report, checked, "json" if as_json else fmt)
+    click.get_current_context().exit(report.exit_code)
+
+
+@contextmanager
+def _tree(settings: Settings, target: str | None) -> Iterator[tuple[_Tree, str | None]]:
+    if target is not None and target.startswith(SCHEME):
+        where = parse_target(target)
+        with connect(settings) as connection:
+            yield _Session(connection.api, where.session), where.path or None
+        return
+    path = Path(target) if target else None
+    if path is not None and not path.exists():
+        raise Invalid(f"no file or folder {target}")
+    root = Path.cwd()
+    if path is not None and path.is_dir() and (path / CONFIG_PATH).is_file():
+        root, path = path, None  # a project folder: its settings and its migrations
+    relative = None if path is None else Path(os.path.relpath(path, root)).as_posix()
+    yield _Local(root), relative
+
+
+def _config(tree: _Tree) -> LintConfig:
+    text = tree.read(CONFIG_PATH)
+    return parse_lint_config(text) if text is not None else LintConfig()
+
+
+def _files(tree: _Tree, path: str | None, config: LintConfig) -> list[str]:
+    if path is not None and tree.is_file(path):
+        return [path]
+    files = tree.sql_files(path if path is not None else config.migrations)
+    if not files:
+        raise Invalid(f"no .sql files under {path or config.migrations}")
+    return files
+
+
+def _text(tree: _Tree, path: str) -> str:
+    data = tree.read(path) or b""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"{path} is not UTF-8 text: {exc}") from exc
+
+
+def _dry_run(tree: _Tree, config: LintConfig, files: list[str], report: LintReport) -> DryRunReport:
+    with tempfile.TemporaryDirectory(prefix="aether-dry-run-") as scratch:
+        tables = {
+            name: tree.local_copy(path, Path(scratch)) for name, path in config.tables.items()
+        }
+        texts = [(p, _text(tree, p)) for p in files]
+        return dry_run(texts, tables, dialect=config.dialect, names=dict(config.tables))
+
+
+def _print(report: LintReport, checked: DryRunReport | None, fmt: str) -> None:
+    if fmt == "sarif":
+        click.echo(json.dumps(to_sarif(report, version=__version__), indent=2))
+    elif fmt == "json":
+        data = report.to_dict() | {"dry_run": checked.to_dict() if checked else None}
+        click.echo(json.dumps(data, indent=2))
+    else:
+        _print_text(report, checked)
+
+
+_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def _print_text(report: LintReport, checked: DryRunReport | None) -> None:
+    from rich.console import Console  # noqa: PLC0415 - only for people
+    from rich.markup import escape  # noqa: PLC0415
+
+    console = Console(highlight=False, soft_wrap=True)
+    for f in report.findings:
+        level = str(f.severity)
+        console.print(
+            f"[bold]{escape(f.path)}:{f.line}:{f.column}[/]: [{_STYLE[level]}]{level}[/] "
+            f"[dim]\\[{f.rule}][/] {escape(f.message)}"
+        )
+    if checked is not None:
+        console.print(escape(_dry_run_line(checked)))
+    console.print(escape(summary_line(report)))
+
+
+def _dry_run_line(checked: DryRunReport) -> str:
+    done = (
+        f"dry run: {_count(checked.applied, 'statement')} applied, {len(checked.skipped)} skipped"
+    )
+    if checked.failure is None:
+        tables = ", ".join(f"{name} {rows} rows" for name, rows in checked.tables.items())
+        return f"{done}; ok" + (f" ({tables})" if tables else "")
+    return f"{done}; failed at {checked.failure.path}:{checked.failure.line}"
+
+
+def _rules_text() -> str:
+    rows = []
+    for rule in (all_rules() | ENGINE_RULES).values():
+        where = "all" if rule.dialects == ALL_DIALECTS else ",".join(sorted(rule.dialects))
+        state = "" if rule.default else " (off by default)"
+        rows.append(f"{rule.id:32} {rule.severity!s:8} {where:10} {rule.summary}{state}")
+    return "\n".join(rows)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
