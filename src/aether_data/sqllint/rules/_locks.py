@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -24,13 +25,14 @@ __all__ = [
     "command_text",
     "created_indexes",
     "created_table_schema",
-    "created_tables",
+    "first_lock",
     "fold",
     "in_transaction",
     "index_name",
     "is_begin",
     "is_end",
     "lock_timeout_set",
+    "record_created",
     "strong_lock",
     "transaction_open",
 ]
@@ -134,14 +136,14 @@ def is_end(node: exp.Expression | None) -> bool:
 
 
 def transaction_open(statements: Sequence[Statement], index: int) -> bool:
-    """Whether a BEGIN of this file is open before statement ``index``."""
-    open_ = False
-    for statement in statements[:index]:
+    """Whether a BEGIN of this file is open before statement ``index``: the last BEGIN or
+    end before it is a BEGIN."""
+    for statement in reversed(statements[:index]):
         if is_begin(statement.node):
-            open_ = True
-        elif is_end(statement.node):
-            open_ = False
-    return open_
+            return True
+        if is_end(statement.node):
+            return False
+    return False
 
 
 def in_transaction(context: Context) -> bool:
@@ -164,12 +166,6 @@ def created_table_schema(node: exp.Expression | None, table: str) -> exp.Schema 
     if _created_table(node) == table and isinstance(node.this, exp.Schema):
         return node.this
     return None
-
-
-def created_tables(statements: Sequence[Statement], index: int) -> frozenset[str]:
-    """The tables and views created by the statements before ``index``."""
-    names = (_created_table(s.node) or _created_view(s.node) for s in statements[:index])
-    return frozenset(name for name in names if name)
 
 
 def _created_view(node: exp.Expression | None) -> str | None:
@@ -197,6 +193,43 @@ def created_indexes(statements: Sequence[Statement], index: int) -> dict[str, st
     return found
 
 
+def record_created(node: exp.Expression | None, tables: set[str], indexes: set[str]) -> None:
+    """Add what ``node`` creates to ``tables`` (tables and views) and ``indexes`` (those on
+    the new tables), as a pass over the file goes."""
+    name = _created_table(node) or _created_view(node)
+    if name:
+        tables.add(name)
+    if index_name(node) and table_name(node.this.args.get("table")) in tables:
+        indexes.add(index_name(node))
+
+
+Lock = tuple[str, exp.Expression | None]
+_FIRST: dict[int, tuple[Sequence[Statement], int, Lock | None]] = {}
+
+
+def first_lock(statements: Sequence[Statement]) -> tuple[int, Lock | None]:
+    """The index of the first statement that waits for a strong lock on something the
+    statements before it did not create, and ``strong_lock``'s answer for it. Kept for the
+    last few files (a pure function: the same tuple gives the same answer)."""
+    cached = _FIRST.get(id(statements))
+    if cached is not None and cached[0] is statements:
+        return cached[1], cached[2]
+    tables: set[str] = set()
+    indexes: set[str] = set()
+    where, found = -1, None
+    for index, statement in enumerate(statements):
+        found = strong_lock(statement.node, tables, indexes)
+        if found is not None:
+            where = index
+            break
+        record_created(statement.node, tables, indexes)
+    if isinstance(statements, tuple):
+        if len(_FIRST) > 8:
+            _FIRST.clear()
+        _FIRST[id(statements)] = (statements, where, found)
+    return where, found
+
+
 def _set_config(node: exp.Expression | None) -> set[str]:
     """Settings a ``SELECT set_config('name', ...)`` sets."""
     names = set()
@@ -221,7 +254,7 @@ _COMMANDS = re.compile(r"^(ALTER|LOCK|REINDEX|REFRESH|VACUUM\s+(\(\s*)?FULL|CLUS
 
 
 def strong_lock(
-    node: exp.Expression | None, new_tables: frozenset[str], new_indexes: frozenset[str]
+    node: exp.Expression | None, new_tables: AbstractSet[str], new_indexes: AbstractSet[str]
 ) -> tuple[str, exp.Expression | None] | None:
     """``(what, node)`` when the statement waits for a strong lock on a table that is not
     in ``new_tables`` (an index not in ``new_indexes``, those on new tables): ALTER, CREATE
@@ -239,7 +272,7 @@ def strong_lock(
     return _command_lock(command_text(node), new_tables)
 
 
-def _alter_lock(node: exp.Alter, new: frozenset[str]) -> tuple[str, exp.Expression] | None:
+def _alter_lock(node: exp.Alter, new: AbstractSet[str]) -> tuple[str, exp.Expression] | None:
     target = node.this
     if not isinstance(target, exp.Table):
         return None
@@ -249,7 +282,7 @@ def _alter_lock(node: exp.Alter, new: frozenset[str]) -> tuple[str, exp.Expressi
     return f"ALTER {kind} {target.sql(dialect='postgres')}", target
 
 
-def _referenced(node: exp.Expression, new: frozenset[str]) -> tuple[str, exp.Expression] | None:
+def _referenced(node: exp.Expression, new: AbstractSet[str]) -> tuple[str, exp.Expression] | None:
     """A foreign key of a new table to an existing one: SHARE ROW EXCLUSIVE on that one."""
     for reference in node.find_all(exp.Reference):
         table = reference.find(exp.Table)
@@ -258,7 +291,7 @@ def _referenced(node: exp.Expression, new: frozenset[str]) -> tuple[str, exp.Exp
     return None
 
 
-def _create_lock(node: exp.Create, new: frozenset[str]) -> tuple[str, exp.Expression] | None:
+def _create_lock(node: exp.Create, new: AbstractSet[str]) -> tuple[str, exp.Expression] | None:
     kind = str(node.args.get("kind") or "").upper()
     if kind == "TABLE":
         return _referenced(node, new)
@@ -278,7 +311,7 @@ _DROPPED = {"TABLE", "SCHEMA", "VIEW"}  # a materialized view is a VIEW
 
 
 def _drop_lock(
-    node: exp.Drop, new: frozenset[str], new_indexes: frozenset[str]
+    node: exp.Drop, new: AbstractSet[str], new_indexes: AbstractSet[str]
 ) -> tuple[str, exp.Expression] | None:
     kind = str(node.args.get("kind") or "").upper()
     for target in node.args.get("tables") or []:
@@ -295,7 +328,7 @@ def _drop_lock(
     return None
 
 
-def _command_lock(text: str, new: frozenset[str]) -> tuple[str, None] | None:
+def _command_lock(text: str, new: AbstractSet[str]) -> tuple[str, None] | None:
     if not _COMMANDS.match(text) or "CONCURRENTLY" in text.upper().split():
         return None
     if command_table(text) in new:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from ._base import POSTGRES, Context, Hit, Rule, Statement, column_name, table_name
-from ._locks import added_columns, altered_table, created_table_schema
+from ._locks import altered_table, created_table_schema
 
 __all__ = ["RULE", "check"]
 
@@ -88,22 +88,31 @@ def _plain_using(action: exp.AlterColumn, column: str) -> bool:
 
 def _old_type(context: Context, table: str, column: str) -> exp.DataType | None:
     """The column's type as the earlier statements of the file leave it, if they say."""
+    for earlier in reversed(context.statements[: context.index]):
+        found = _declared(earlier.node, table, column)
+        if found is not None:
+            return found if isinstance(found, exp.DataType) else None
+    return None
+
+
+def _declared(node: exp.Expression | None, table: str, column: str) -> exp.Expression | None:
+    """The type ``node`` gives ``table.column`` (CREATE TABLE, ADD COLUMN, ALTER ... TYPE)."""
     found = None
-    for earlier in context.statements[: context.index]:
-        schema = created_table_schema(earlier.node, table)
-        for coldef in schema.find_all(exp.ColumnDef) if schema else []:
-            if column_name(coldef.this) == column:
-                found = coldef.args.get("kind")
-        node = earlier.node
-        if altered_table(node) is None or table_name(altered_table(node)) != table:
+    schema = created_table_schema(node, table)
+    for coldef in schema.find_all(exp.ColumnDef) if schema else []:
+        if column_name(coldef.this) == column:
+            found = coldef.args.get("kind")
+    target = altered_table(node)
+    if target is None or table_name(target) != table:
+        return found
+    for action in node.args.get("actions") or []:
+        if column_name(action.this) != column:
             continue
-        for coldef in added_columns(node):
-            if column_name(coldef.this) == column:
-                found = coldef.args.get("kind")
-        for action in node.args.get("actions") or []:
-            if isinstance(action, exp.AlterColumn) and column_name(action.this) == column:
-                found = action.args.get("dtype") or found
-    return found if isinstance(found, exp.DataType) else None
+        if isinstance(action, exp.ColumnDef):
+            found = action.args.get("kind")
+        elif isinstance(action, exp.AlterColumn):
+            found = action.args.get("dtype") or found
+    return found
 
 
 RULE = Rule(

@@ -10,27 +10,18 @@ from collections.abc import Iterator
 
 from ..findings import Severity
 from ._base import POSTGRES, Context, Hit, Rule, Statement
-from ._locks import created_indexes, created_tables, lock_timeout_set, strong_lock
+from ._locks import first_lock, lock_timeout_set, strong_lock
 
 __all__ = ["RULE", "check"]
 
 
 def check(statement: Statement, context: Context) -> Iterator[Hit]:
-    found = _locking(context, context.index)
-    if found is None or lock_timeout_set(context):
-        return
-    if any(_locking(context, k) for k in range(context.index)):
-        return  # reported at an earlier statement, or lock_timeout was set before it
-    what, node = found
-    yield Hit(f"{what} waits for a strong lock with no lock_timeout set", node)
-
-
-def _locking(context: Context, index: int) -> tuple[str, object] | None:
-    statements = context.statements
-    node = statements[index].node if index < len(statements) else None
-    tables = created_tables(statements, index)
-    indexes = created_indexes(statements, index)
-    return strong_lock(node, tables, frozenset(k for k, v in indexes.items() if v in tables))
+    if "lock_timeout" in context.settings or strong_lock(statement.node, set(), set()) is None:
+        return  # (what earlier statements created only takes locks away)
+    where, found = first_lock(context.statements or (statement,))
+    if found is not None and where == context.index and not lock_timeout_set(context):
+        what, node = found
+        yield Hit(f"{what} waits for a strong lock with no lock_timeout set", node)
 
 
 RULE = Rule(

@@ -22,9 +22,12 @@ def check(statement: Statement, context: Context) -> Iterator[Hit]:
     table = altered_table(statement.node)
     if table is None or context.is_new_table(table_name(table)):
         return
-    proven = _proven(context, table_name(table)) if context.postgres_version >= 12 else set()
-    for action in statement.node.args.get("actions") or []:
-        if _sets_not_null(action) and column_name(action.this) not in proven:
+    actions = [a for a in statement.node.args.get("actions") or [] if _sets_not_null(a)]
+    proven = (
+        _proven(context, table_name(table)) if actions and context.postgres_version >= 12 else set()
+    )
+    for action in actions:
+        if column_name(action.this) not in proven:
             yield Hit(
                 f"SET NOT NULL on {table_name(table)}.{column_name(action.this)} scans the "
                 "table under an ACCESS EXCLUSIVE lock",
@@ -46,7 +49,7 @@ def _proven(context: Context, table: str) -> set[str]:
     proven: set[str] = set()
     for earlier in context.statements[: context.index]:
         node = earlier.node
-        if altered_table(node) is not None and table_name(altered_table(node)) == table:
+        if _on(node, table):
             for where, kind in added_constraints(node):
                 column = _not_null_check(kind)
                 if column and isinstance(where, exp.Constraint):
@@ -58,6 +61,15 @@ def _proven(context: Context, table: str) -> set[str]:
         if match and command_table(text) == table:
             proven.add(checks.get(fold(match.group(1)), ""))
     return proven
+
+
+def _on(node: exp.Expression | None, table: str) -> bool:
+    """Whether ``node`` is an ALTER TABLE ``table`` that adds a constraint."""
+    actions = node.args.get("actions") if isinstance(node, exp.Alter) else None
+    if not any(isinstance(action, exp.AddConstraint) for action in actions or []):
+        return False
+    target = altered_table(node)
+    return target is not None and table_name(target) == table
 
 
 def _not_null_check(kind: exp.Expression) -> str:
