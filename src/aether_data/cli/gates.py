@@ -227,8 +227,23 @@ def _approval_row(approval: Approval) -> list[str]:
         approval.requested_by,
         decided,
         approval.tree[:12],
+        _lint_cell(approval),
         _first_line(approval.comment),
     ]
+
+
+def _lint_cell(approval: Approval) -> str:
+    """The SQL lint report a request for a tree that changes migrations carries."""
+    lint = approval.details.get("sql-lint")
+    return f"sql-lint {lint['status']}" if isinstance(lint, dict) else "-"
+
+
+def _requested(approval: Approval) -> str:
+    lint = approval.details.get("sql-lint")
+    if not isinstance(lint, dict):
+        return approval.id
+    lines = [approval.id, f"sql-lint {lint['status']}: {lint['summary']}"]
+    return "\n".join([*lines, *(f"  {finding}" for finding in lint.get("findings", []))])
 
 
 def _decided(approval: Approval) -> str:
@@ -269,7 +284,8 @@ def approvals_group() -> None:
 def approvals_request(
     conn: Connection, session: str, reason: str | None, details: tuple[str, ...], as_json: bool
 ) -> None:
-    """Ask for approval of SESSION as it is now, and print the request's id.
+    """Ask for approval of SESSION as it is now, and print the request's id; when the session
+    changes SQL migrations, the sql-lint report attached to the request follows.
 
     Asking again for the same tree and reason returns the pending request you made before.
 
@@ -278,7 +294,7 @@ def approvals_request(
       aether approvals request s-0f3a... --detail ticket=DATA-42
     """
     found = review_api(conn).request_approval(session, reason=reason, details=_details(details))
-    emit(as_json, data(found), found.id)
+    emit(as_json, data(found), _requested(found))
 
 
 @approvals_group.command("grant")
@@ -325,7 +341,8 @@ def approvals_deny(
 @pass_connection
 def approvals_ls(conn: Connection, session: str, state: str | None, as_json: bool) -> None:
     """List the approvals of SESSION, oldest first: id, state, reason, requester, decider,
-    tree, and the first line of the comment."""
+    tree, the SQL lint report's status (for a tree that changes migrations), and the first
+    line of the comment."""
     found: list[Approval] = every(review_api(conn).list_approvals, session, state=state)
     emit(as_json, [data(a) for a in found], _table([_approval_row(a) for a in found]))
 

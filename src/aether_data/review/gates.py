@@ -2,7 +2,8 @@
 commit to the branch passes first.
 
 The gate runs the required checks on the tree about to be committed (each run is kept as a
-report) and refuses with ``ChecksFailed`` when one does not pass; then it counts the distinct
+report; some checks are implied by what the tree changes, such as ``sql-lint`` for SQL
+migrations) and refuses with ``ChecksFailed`` when one does not pass; then it counts the distinct
 reviewers who granted an approval of exactly that tree, for ``COMMIT`` or
 ``COMMIT_TO_<BRANCH>``, and refuses with ``ApprovalRequired`` when there are too few.
 """
@@ -10,7 +11,7 @@ reviewers who granted an approval of exactly that tree, for ``COMMIT`` or
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -131,12 +132,20 @@ class CommitGate:
     """Decides whether a session's tree may be committed to a branch."""
 
     def __init__(
-        self, policies: Policies, approvals: Approvals, runs: CheckRuns, tree_files
+        self,
+        policies: Policies,
+        approvals: Approvals,
+        runs: CheckRuns,
+        tree_files,
+        implied_checks: Callable[[TreeFiles], Sequence[str]] | None = None,
     ) -> None:
         self.policies = policies
         self.approvals = approvals
         self.runs = runs
         self._tree_files = tree_files  # (tree id, base tree id) -> TreeFiles
+        # Checks a protected branch requires of a tree whatever its policy lists (sql-lint
+        # for a tree that changes SQL migrations).
+        self._implied = implied_checks or (lambda tree: ())
 
     def run_checks(
         self,
@@ -150,10 +159,19 @@ class CommitGate:
     ) -> list[CheckRun]:
         """Run the named checks on ``tree_id`` (against ``base_tree``, what the session started
         from) and keep their reports."""
-        checks = [self.policies.checks.get(n) for n in dict.fromkeys(names)]
         tree: TreeFiles = self._tree_files(tree_id, base_tree)
+        return self._run(tenant, session_id, tree, names, actor=actor)
+
+    def implied_checks(self, tree_id: ObjectId, base_tree: ObjectId | None) -> list[str]:
+        """The checks a protected branch requires of this tree beyond its policy's."""
+        return list(self._implied(self._tree_files(tree_id, base_tree)))
+
+    def _run(self, tenant, session_id, tree: TreeFiles, names, *, actor: str) -> list[CheckRun]:
+        checks = [self.policies.checks.get(n) for n in dict.fromkeys(names)]
         return [
-            self.runs.record(tenant, session_id, tree_id, c.name, run_check(c, tree), actor=actor)
+            self.runs.record(
+                tenant, session_id, tree.tree_id, c.name, run_check(c, tree), actor=actor
+            )
             for c in checks
         ]
 
@@ -177,9 +195,9 @@ class CommitGate:
         policy = self.policies.get(source, branch)
         if policy is None:
             return
-        runs = self.run_checks(
-            tenant, session_id, tree_id, policy.required_checks, actor=actor, base_tree=base_tree
-        )
+        tree: TreeFiles = self._tree_files(tree_id, base_tree)
+        names = [*policy.required_checks, *self._implied(tree)]
+        runs = self._run(tenant, session_id, tree, names, actor=actor)
         if failed := [r for r in runs if r.status is not CheckStatus.PASSED]:
             raise ChecksFailed(_failures(source, branch, session_id, failed))
         approvers = self.approvals.approvers(session_id, tree_id, commit_reasons(branch))

@@ -23,6 +23,7 @@ from aether_data.review import (
 )
 from aether_data.service._convert import token as token_value
 from aether_data.service._dataset_diff import DatasetDiffs, OpenDiff
+from aether_data.service._lint_check import SQL_LINT, SqlLintCheck, changes_migrations
 from aether_data.service._schema_check import DatasetSchemaCheck
 from aether_data.service.datasets import DatasetProfiler, EmbeddedDatasets, is_dataset_path
 from aether_data.service.jobs import ImportJobs
@@ -139,7 +140,7 @@ class Services:
     def checks(self) -> CheckRegistry:
         """The checks this process knows: built in, entry points, and the settings' commands."""
         settings = self.settings
-        built_in = [DatasetSchemaCheck(self.settings.home / "tmp")]
+        built_in = [DatasetSchemaCheck(self.settings.home / "tmp"), SqlLintCheck()]
         return CheckRegistry(settings.checks, timeout=settings.check_timeout, extra=built_in)
 
     @cached_property
@@ -160,6 +161,7 @@ class Services:
             self.approvals,
             self.check_runs,
             lambda tree, base: TreeFiles(self.store, tree, base),
+            implied_checks=lambda tree: [SQL_LINT] if changes_migrations(tree) else [],
         )
 
     @cached_property

@@ -24,6 +24,7 @@ from aether_data.review import (
 )
 from aether_data.review import commit_reasons
 from aether_data.service._audit import RESULT, audited
+from aether_data.service._lint_check import SQL_LINT
 from aether_data.wire import Page
 from aether_data.wire.gates import (
     Annotation,
@@ -43,6 +44,7 @@ __all__ = ["EmbeddedGates", "commit_gate"]
 
 _ANNOTATION_STATES = ("open", "resolved", "outdated")
 _APPROVAL_STATES = ("pending", "granted", "denied", "stale")
+_LINT_SHOWN = 20  # findings of the sql-lint report an approval request carries
 
 
 def annotation(record: AnnotationRecord, current_hash: str | None) -> Annotation:
@@ -252,11 +254,31 @@ class EmbeddedGates:
         record = self._services.workspace(self.tenant).owned_session(session_id)
         tree = self._services.sessions.tree(record.id)  # stored: the approval names it
         reason = reason or _default_reason(record)
+        details = dict(details or {})
+        if (lint := self._lint_report(record, tree)) is not None:
+            details[SQL_LINT] = lint  # what the reviewer sees beside the request
         approvals = self._services.approvals
         found = approvals.request(
             self.tenant, record.id, tree, actor=self.actor, reason=reason, details=details
         )
         return approval(found, tree)
+
+    def _lint_report(self, record: SessionRecord, tree: ObjectId) -> dict[str, Any] | None:
+        """For a tree that changes SQL migrations: the sql-lint report of exactly this tree
+        (kept with the session's check reports)."""
+        gate = self._services.gate
+        if SQL_LINT not in gate.implied_checks(tree, record.base_tree):
+            return None
+        (run,) = gate.run_checks(
+            self.tenant, record.id, tree, [SQL_LINT], actor=self.actor, base_tree=record.base_tree
+        )
+        shown = [f"{f.path}:{f.line}: {f.message}" for f in run.findings[:_LINT_SHOWN]]
+        return {
+            "report": run.id,
+            "status": run.status.value,
+            "summary": run.summary,
+            "findings": shown,
+        }
 
     def list_approvals(
         self,
@@ -302,20 +324,25 @@ class EmbeddedGates:
     @audited("checks.run", session="session_id")
     def run_checks(self, session_id: str, checks: Sequence[str] | None = None) -> list[CheckRun]:
         record = self._services.workspace(self.tenant).owned_session(session_id)
-        if checks is None:
-            checks = self._required_checks(record)
         tree = self._services.sessions.tree(record.id)  # stored: the checks read it
+        if checks is None:
+            checks = self._required_checks(record, tree)
         runs = self._services.gate.run_checks(
             self.tenant, record.id, tree, list(checks), actor=self.actor, base_tree=record.base_tree
         )
         return [check_run(r, tree) for r in runs]
 
-    def _required_checks(self, record: SessionRecord) -> list[str]:
+    def _required_checks(self, record: SessionRecord, tree: ObjectId) -> list[str]:
+        """What a commit of ``tree`` to the session's branch would run (none when the branch
+        is not protected)."""
         if record.source is None:
             return []
         branch = record.ref or self._services.catalog.get_source(record.source).default_branch
         policy = self._services.policies.get(record.source, branch)
-        return list(policy.required_checks) if policy else []
+        if policy is None:
+            return []
+        implied = self._services.gate.implied_checks(tree, record.base_tree)
+        return list(dict.fromkeys([*policy.required_checks, *implied]))
 
     def list_check_runs(
         self,
