@@ -147,7 +147,13 @@ def test_run_checks_defaults_to_the_branch_requirements(services, setup) -> None
     with pytest.raises(Invalid, match="known checks"):
         alice_review.run_checks(sid, ["nope"])
     names = [c.name for c in alice_review.list_checks()]
-    assert names == ["dataset-schema", "has-readme", "no-conflict-markers", "sql-lint", "valid-json"]
+    assert names == [
+        "dataset-schema",
+        "has-readme",
+        "no-conflict-markers",
+        "sql-lint",
+        "valid-json",
+    ]
 
 
 def parquet_bytes(columns: dict) -> bytes:
