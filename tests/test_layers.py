@@ -31,9 +31,11 @@ ALLOWED: dict[str, set[str]] = {
     | {"service", "settings", "wire", "objects"}
     | (DOMAIN - {"storage", "catalog"}),
     "client": VOCABULARY | {"wire", "objects"},
-    # the CLI also starts the HTTP service (`aether serve` runs the api layer's app)
+    # the CLI also starts the HTTP service (`aether serve` runs the api layer's app) and lints
+    # local SQL files (`aether lint PATH`)
     "cli": VOCABULARY
-    | {"settings", "service", "client", "wire", "objects", "storage", "workspace", "api"},
+    | {"settings", "service", "client", "wire", "objects", "storage", "workspace", "api"}
+    | {"sqllint"},
     # surfaces open the embedded workspace (settings -> service) when no server is named
     "fs": VOCABULARY | {"client", "wire", "workspace", "settings", "service"},
     "mount": VOCABULARY | {"client", "wire", "workspace", "settings", "service"},
