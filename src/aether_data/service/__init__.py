@@ -27,6 +27,7 @@ from aether_data.service._lint_check import SQL_LINT, SqlLintCheck, changes_migr
 from aether_data.service._schema_check import DatasetSchemaCheck
 from aether_data.service.datasets import DatasetProfiler, EmbeddedDatasets, is_dataset_path
 from aether_data.service.jobs import ImportJobs
+from aether_data.service.lint import EmbeddedLint
 from aether_data.service.review import EmbeddedReview
 from aether_data.service.tokens import ALL_SCOPES, READ_SCOPES, Scope, Tokens
 from aether_data.service.workspace import EmbeddedWorkspace
@@ -41,6 +42,7 @@ __all__ = [
     "DatasetDiffs",
     "DatasetProfiler",
     "EmbeddedDatasets",
+    "EmbeddedLint",
     "EmbeddedReview",
     "EmbeddedWorkspace",
     "ImportJobs",
@@ -180,6 +182,10 @@ class Services:
     def datasets_api(self, tenant: str = DEFAULT_TENANT) -> EmbeddedDatasets:
         """The ``DatasetsAPI`` of one tenant."""
         return EmbeddedDatasets(self, tenant)
+
+    def lint_api(self, tenant: str = DEFAULT_TENANT) -> EmbeddedLint:
+        """The ``LintAPI`` of one tenant."""
+        return EmbeddedLint(self, tenant)
 
     def review(self, tenant: str = DEFAULT_TENANT, actor: str = LOCAL_ACTOR) -> EmbeddedReview:
         """The ``ReviewAPI`` of one tenant, acting as ``actor``."""

@@ -3,10 +3,14 @@
 
 A protected branch requires it of every commit that changes a migration, whatever its policy
 lists, and an approval requested for such a tree carries its report. It lives in the service
-layer because it joins two domain parts: checks (review) and the linter (sqllint).
+layer because it joins two domain parts: checks (review) and the linter (sqllint). What a
+tree's migration set is (``tree_config``, ``sql_files``, ``migration_texts``) is shared with
+the ``LintAPI`` (``service.lint``), so the gate and a lint asked for agree.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aether_data.errors import Invalid
 from aether_data.review import CheckResult, CheckStatus, Finding, TreeFiles
@@ -19,21 +23,50 @@ from aether_data.sqllint import (
     parse_lint_config,
 )
 
-__all__ = ["SQL_LINT", "SqlLintCheck", "changes_migrations", "lint_tree"]
+__all__ = [
+    "SQL_LINT",
+    "SqlLintCheck",
+    "changes_migrations",
+    "lint_tree",
+    "migration_texts",
+    "sql_files",
+    "tree_config",
+]
 
 SQL_LINT = "sql-lint"
 _SHOWN = 200
 
 
-def _config(tree: TreeFiles) -> LintConfig:
+def tree_config(tree: TreeFiles) -> LintConfig:
+    """The lint settings of ``tree``'s ``aether.toml`` (defaults without one).
+
+    Raises:
+        Invalid: the file is malformed.
+    """
     if tree.file_id(CONFIG_PATH) is None:
         return LintConfig()
     return parse_lint_config(tree.read(CONFIG_PATH))
 
 
-def _migrations(tree: TreeFiles, config: LintConfig) -> list[str]:
-    prefix = config.migrations.strip("/") + "/"
+def sql_files(tree: TreeFiles, folder: str) -> list[str]:
+    """The ``.sql`` files under ``folder`` (``""``: the root), at any depth."""
+    prefix = folder.strip("/") + "/" if folder.strip("/") else ""
     return [p for p, _ in tree.files() if p.startswith(prefix) and p.endswith(".sql")]
+
+
+def migration_texts(tree: TreeFiles, paths: Sequence[str]) -> list[tuple[str, str]]:
+    """``(path, text)`` of each file.
+
+    Raises:
+        Invalid: a file is not UTF-8.
+    """
+    texts = []
+    for path in paths:
+        try:
+            texts.append((path, tree.read(path).decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise Invalid(f"{path} is not UTF-8 text: {exc}") from exc
+    return texts
 
 
 def lint_tree(tree: TreeFiles) -> LintReport:
@@ -42,28 +75,22 @@ def lint_tree(tree: TreeFiles) -> LintReport:
     Raises:
         Invalid: the tree's ``aether.toml`` is malformed, or a migration is not UTF-8.
     """
-    config = _config(tree)
-    files = []
-    for path in _migrations(tree, config):
-        try:
-            files.append((path, tree.read(path).decode("utf-8")))
-        except UnicodeDecodeError as exc:
-            raise Invalid(f"{path} is not UTF-8 text: {exc}") from exc
-    return lint_files(files, config)
+    config = tree_config(tree)
+    return lint_files(migration_texts(tree, sql_files(tree, config.migrations)), config)
 
 
 def changes_migrations(tree: TreeFiles) -> bool:
     """Whether ``tree`` adds, changes or removes a migration of its base tree (any tree with
     migrations, when the base is unknown)."""
     try:
-        config = _config(tree)
+        config = tree_config(tree)
     except Invalid:
         return True  # settings that cannot be read: let the check say why
     base = tree.base
-    ours = {p: tree.file_id(p) for p in _migrations(tree, config)}
+    ours = {p: tree.file_id(p) for p in sql_files(tree, config.migrations)}
     if base is None:
         return bool(ours)
-    theirs = {p: base.file_id(p) for p in _migrations(base, config)}
+    theirs = {p: base.file_id(p) for p in sql_files(base, config.migrations)}
     return ours != theirs
 
 

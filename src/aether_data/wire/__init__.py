@@ -36,6 +36,14 @@ from aether_data.wire.gates import (
     ProtectRequest,
     RunChecksRequest,
 )
+from aether_data.wire.lint import (
+    DryRunFailure,
+    DryRunResult,
+    DryRunSkip,
+    LintAPI,
+    LintFinding,
+    LintResult,
+)
 from aether_data.wire.models import (
     BatchOperation,
     BatchRequest,
@@ -135,6 +143,9 @@ __all__ = [
     "DatasetSchemaDiff",
     "DatasetsAPI",
     "DiffFormat",
+    "DryRunFailure",
+    "DryRunResult",
+    "DryRunSkip",
     "Entry",
     "EntryKind",
     "Event",
@@ -147,6 +158,9 @@ __all__ = [
     "IssuedToken",
     "KeyIssues",
     "KvEntry",
+    "LintAPI",
+    "LintFinding",
+    "LintResult",
     "ManifestItem",
     "MergeFromRequest",
     "MkdirRequest",
