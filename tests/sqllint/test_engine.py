@@ -7,6 +7,7 @@ import pytest
 from aether_data.errors import Invalid
 from aether_data.sqllint import (
     LintConfig,
+    Rule,
     Severity,
     all_rules,
     lint_files,
@@ -167,3 +168,23 @@ def test_an_up_migration_without_its_down_is_reported() -> None:
         ("db/2_b.up.sql", "missing-down-migration")
     ]
     assert lint_files(files[:2], ONLY).findings == []
+
+
+def test_the_context_follows_transactions_settings_and_new_tables() -> None:
+    seen: list[tuple[bool, frozenset[str], frozenset[str]]] = []
+
+    def record(statement, context):
+        seen.append((context.in_transaction, context.settings, context.created_tables))
+        return ()
+
+    probe = {"probe": Rule(id="probe", summary="records the context", check=record)}
+    text = (
+        "START TRANSACTION;\nBEGIN;\nSET lock_timeout = '1s';\nCREATE TABLE t (id bigint);\n"
+        "ROLLBACK TO SAVEPOINT s;\nCOMMIT;\nSELECT 1;\nBEGIN;\nABORT;\nSELECT 2;"
+    )
+    lint_text(text, rules=probe)
+    opened = [in_transaction for in_transaction, _, _ in seen]
+    assert opened == [False, True, True, True, True, True, False, False, True, False]
+    assert seen[3][1] == {"lock_timeout"}
+    assert seen[3][2] == frozenset()
+    assert seen[4][2] == {"t"}

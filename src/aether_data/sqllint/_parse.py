@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,13 +23,14 @@ __all__ = ["Lines", "parse_statements"]
 # sqlglot logs a warning for each statement it keeps as raw text; the linter reports those
 # itself (unanalysed-statement).
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
+_NEWLINE = re.compile("\n")
 
 
 class Lines:
     """Offsets to 1-based (line, column) in one text."""
 
     def __init__(self, text: str) -> None:
-        self._starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
 
     def position(self, offset: int) -> tuple[int, int]:
         """The line and column of the character at ``offset``."""
@@ -41,7 +43,7 @@ class Lines:
         return self._starts[line - 1] + max(column, 1) - 1
 
 
-def parse_statements(text: str, dialect: str) -> list[Statement]:
+def parse_statements(text: str, dialect: str, lines: Lines | None = None) -> list[Statement]:
     """The statements of ``text``, parsed as ``dialect``. A text that cannot even be
     tokenized (an unterminated string or comment) is one unparsed statement."""
     lang = Dialect.get_or_raise(dialect)
@@ -50,7 +52,7 @@ def parse_statements(text: str, dialect: str) -> list[Statement]:
     except TokenError as exc:
         return [Statement(0, text, 0, len(text), None, error=str(exc), error_offset=0)]
     parser = lang.parser(error_level=ErrorLevel.RAISE)
-    lines = Lines(text)
+    lines = lines or Lines(text)
     return [_parse_one(parser, text, index, run, lines) for index, run in enumerate(_split(tokens))]
 
 

@@ -21,7 +21,7 @@ from ._suppress import Suppression, find_suppressions
 from .config import LintConfig
 from .findings import Finding, Severity
 from .rules import Context, Hit, Rule, Statement, all_rules
-from .rules._base import is_create_table, table_name
+from .rules._base import is_begin, is_create_table, is_end, table_name
 
 __all__ = [
     "ENGINE_RULES",
@@ -144,7 +144,8 @@ def lint_text(
     """Lint one file's text."""
     config = config or LintConfig()
     rules = rules if rules is not None else rules_for(config)
-    statements = parse_statements(text, config.dialect)
+    lines = Lines(text)
+    statements = parse_statements(text, config.dialect, lines)
     context = Context(
         dialect=config.dialect,
         postgres_version=config.postgres_version,
@@ -152,15 +153,14 @@ def lint_text(
         known_tables=known_tables,
         statements=tuple(statements),
     )
-    lines = Lines(text)
+    checks = [r for r in rules.values() if r.check is not None]
     hits: list[Finding] = []
     for statement in statements:
-        context = dataclasses.replace(context, index=statement.index)
-        for rule in rules.values():
-            if rule.check is None or (rule.parsed_only and statement.node is None):
-                continue
-            for hit in rule.check(statement, context):
-                hits.append(_finding(rule, hit, statement, path, lines))
+        parsed = statement.node is not None
+        for rule in checks:
+            if parsed or not rule.parsed_only:
+                found = rule.check(statement, context)  # type: ignore[misc]
+                hits += (_finding(rule, hit, statement, path, lines) for hit in found)
         context = _after(context, statement)
     suppressions = find_suppressions(text, statements)
     kept = [f for f in hits if not _suppressed(f, suppressions)]
@@ -220,24 +220,20 @@ def _span(node: exp.Expression | None, statement: Statement) -> tuple[int, int]:
 
 
 def _after(context: Context, statement: Statement) -> Context:
-    """The context of the next statement: transactions, settings and new tables."""
+    """The context of the next statement: transactions, settings and new tables. A BEGIN
+    inside a transaction opens none (PostgreSQL warns and goes on), so the depth is 0 or 1."""
     node = statement.node
-    depth, settings, created = context.transaction_depth, context.settings, context.created_tables
-    if isinstance(node, exp.Transaction):
-        depth += 1
-    elif isinstance(node, exp.Commit | exp.Rollback):
-        depth = max(0, depth - 1)
+    changes: dict[str, Any] = {"index": statement.index + 1}
+    if is_begin(node):
+        changes["transaction_depth"] = 1
+    elif is_end(node):
+        changes["transaction_depth"] = 0
     elif isinstance(node, exp.Set):
-        settings = settings | _set_names(node)
+        changes["settings"] = context.settings | _set_names(node)
     elif is_create_table(node):
-        created = created | {
-            table_name(
-                node.this.find(exp.Table) if not isinstance(node.this, exp.Table) else node.this
-            )
-        }
-    return dataclasses.replace(
-        context, transaction_depth=depth, settings=settings, created_tables=created
-    )
+        target = node.this if isinstance(node.this, exp.Table) else node.this.find(exp.Table)
+        changes["created_tables"] = context.created_tables | {table_name(target)}
+    return dataclasses.replace(context, **changes)
 
 
 def _set_names(node: exp.Set) -> frozenset[str]:

@@ -24,7 +24,9 @@ __all__ = [
     "Rule",
     "Statement",
     "column_name",
+    "is_begin",
     "is_create_table",
+    "is_end",
     "table_name",
 ]
 
@@ -133,3 +135,24 @@ def _fold(part: Any) -> str:
 def is_create_table(node: exp.Expression | None) -> bool:
     """Whether ``node`` is a CREATE TABLE (not a view, index, ...)."""
     return isinstance(node, exp.Create) and str(node.args.get("kind", "")).upper() == "TABLE"
+
+
+def _word(node: exp.Expression | None) -> str:
+    """START, ABORT, END, SAVEPOINT ...: keywords sqlglot reads as a column or an alias."""
+    if isinstance(node, exp.Alias) and isinstance(node.this, exp.Column):
+        return f"{node.this.name} {node.alias}".upper()
+    if isinstance(node, exp.Column) and not node.table:
+        return node.name.upper()
+    return ""
+
+
+def is_begin(node: exp.Expression | None) -> bool:
+    """BEGIN, BEGIN WORK, START TRANSACTION (which sqlglot reads as ``START AS TRANSACTION``)."""
+    return isinstance(node, exp.Transaction) or _word(node) == "START TRANSACTION"
+
+
+def is_end(node: exp.Expression | None) -> bool:
+    """COMMIT, END, ROLLBACK, ABORT: not ROLLBACK TO SAVEPOINT nor COMMIT AND CHAIN."""
+    if isinstance(node, exp.Commit | exp.Rollback):
+        return not node.args.get("savepoint") and not node.args.get("chain")
+    return _word(node) in {"END", "ABORT"}

@@ -14,7 +14,15 @@ from collections.abc import Set as AbstractSet
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from ._base import Context, Statement, column_name, is_create_table, table_name
+from ._base import (
+    Context,
+    Statement,
+    column_name,
+    is_begin,
+    is_create_table,
+    is_end,
+    table_name,
+)
 
 __all__ = [
     "added_columns",
@@ -112,27 +120,6 @@ def command_table(text: str) -> str | None:
 
 # Transactions, as PostgreSQL runs them: BEGIN inside a transaction is ignored (a warning),
 # COMMIT ends it whatever the nesting, ROLLBACK TO SAVEPOINT and COMMIT AND CHAIN do not.
-
-
-def _word(node: exp.Expression | None) -> str:
-    """START, ABORT, END, SAVEPOINT ...: keywords sqlglot reads as a column or an alias."""
-    if isinstance(node, exp.Alias) and isinstance(node.this, exp.Column):
-        return f"{node.this.name} {node.alias}".upper()
-    if isinstance(node, exp.Column) and not node.table:
-        return node.name.upper()
-    return ""
-
-
-def is_begin(node: exp.Expression | None) -> bool:
-    """BEGIN, BEGIN WORK, START TRANSACTION (which sqlglot reads as ``START AS TRANSACTION``)."""
-    return isinstance(node, exp.Transaction) or _word(node) == "START TRANSACTION"
-
-
-def is_end(node: exp.Expression | None) -> bool:
-    """COMMIT, END, ROLLBACK, ABORT: not ROLLBACK TO SAVEPOINT nor COMMIT AND CHAIN."""
-    if isinstance(node, exp.Commit | exp.Rollback):
-        return not node.args.get("savepoint") and not node.args.get("chain")
-    return _word(node) in {"END", "ABORT"}
 
 
 def transaction_open(statements: Sequence[Statement], index: int) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ._base import Context, Hit, Rule, Statement
-from ._locks import is_begin, is_end, transaction_open
+from ._base import Context, Hit, Rule, Statement, is_begin, is_end
+from ._locks import transaction_open
 
 __all__ = ["RULE", "check"]
 

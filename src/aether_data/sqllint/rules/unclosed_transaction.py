@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ._base import Context, Hit, Rule, Statement
-from ._locks import is_begin, is_end
+from ._base import Context, Hit, Rule, Statement, is_begin, is_end
 
 __all__ = ["RULE", "check"]
 
