@@ -15,7 +15,7 @@ import pytest
 from _apitest import assert_problem
 
 from _live import LiveServer
-from aether_data.wire import datasets, gates, protocol, review
+from aether_data.wire import datasets, gates, lint, protocol, review
 
 PUBLIC_PATHS = {"/health", "/metrics"}
 WRITE_METHODS = {"post", "put", "delete", "patch"}
@@ -149,11 +149,12 @@ def test_the_protocol_route_table_is_served_with_its_scopes(schema: dict) -> Non
             assert served[method, path.replace("/sessions/", "/sources/")] == source_scope
 
 
-@pytest.mark.parametrize(("module", "count"), [(gates, 17), (datasets, 2)])
+@pytest.mark.parametrize(("module", "count"), [(gates, 17), (datasets, 2), (lint, 1)])
 def test_route_tables_are_served_with_their_scopes_and_names(
     schema: dict, module, count: int
 ) -> None:
-    """The tables of ``wire.gates`` and ``wire.datasets``: method, route, name and scope."""
+    """The tables of ``wire.gates``, ``wire.datasets`` and ``wire.lint``: method, route, name
+    and scope."""
     served = {
         (method, re.sub(r"\{[^}]*\}", "{}", path)): operation
         for method, path, operation in _operations(schema)

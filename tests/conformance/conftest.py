@@ -21,7 +21,7 @@ import pytest
 from aether_data.client import AetherClient
 from aether_data.service import open_services
 from aether_data.settings import Settings
-from aether_data.wire import DatasetsAPI, WorkspaceAPI
+from aether_data.wire import DatasetsAPI, LintAPI, WorkspaceAPI
 
 API_KINDS = ["embedded", "http"]
 
@@ -57,6 +57,20 @@ def pair(
     if request.param == "embedded":
         with open_services(Settings.for_home(tmp_path / "home")) as services:
             yield services.workspace(), services.datasets_api()
+        return
+    server = request.getfixturevalue("shared_server")
+    with AetherClient(server.url, server.token) as client:
+        yield client, client
+
+
+@pytest.fixture(params=API_KINDS)
+def lint_pair(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[WorkspaceAPI, LintAPI]]:
+    """The workspace and the lint API, embedded or over HTTP."""
+    if request.param == "embedded":
+        with open_services(Settings.for_home(tmp_path / "home")) as services:
+            yield services.workspace(), services.lint_api()
         return
     server = request.getfixturevalue("shared_server")
     with AetherClient(server.url, server.token) as client:

@@ -28,6 +28,7 @@ from aether_data.api._gates import (
     ChecksController,
     PoliciesController,
 )
+from aether_data.api._lint import LintController
 from aether_data.api._metrics import Metrics, metrics_middleware
 from aether_data.api._problems import EXCEPTION_HANDLERS
 from aether_data.api._review import (
@@ -118,6 +119,7 @@ def create_app(
             PoliciesController,
             DatasetsController,
             DatasetDiffController,
+            LintController,
         ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),

@@ -11,7 +11,13 @@ from typing import Any, BinaryIO, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from aether_data.client import _datasets_plans, _gates_plans, _plans, _review_plans
+from aether_data.client import (
+    _datasets_plans,
+    _gates_plans,
+    _lint_plans,
+    _plans,
+    _review_plans,
+)
 from aether_data.client._calls import (
     PIECE,
     Call,
@@ -236,6 +242,8 @@ class AsyncAetherClient:
     inspect_dataset = _coroutine(_datasets_plans.inspect_dataset)
     diff_dataset = _coroutine(_datasets_plans.diff_dataset)
     download_dataset_diff = _coroutine(_datasets_plans.download_dataset_diff)
+    # ------------------------------------------------------------ lint
+    lint_session = _coroutine(_lint_plans.lint_session)
 
     async def subscribe(
         self,

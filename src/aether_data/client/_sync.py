@@ -1,5 +1,5 @@
-"""``AetherClient``: the ``WorkspaceAPI``, the ``ReviewAPI`` and the ``DatasetsAPI`` over HTTP,
-synchronous (``httpx.Client``)."""
+"""``AetherClient``: the ``WorkspaceAPI``, the ``ReviewAPI``, the ``DatasetsAPI`` and the
+``LintAPI`` over HTTP, synchronous (``httpx.Client``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from aether_data.client import _datasets_plans, _gates_plans, _plans, _review_plans
+from aether_data.client import (
+    _datasets_plans,
+    _gates_plans,
+    _lint_plans,
+    _plans,
+    _review_plans,
+)
 from aether_data.client._calls import (
     PIECE,
     Call,
@@ -48,9 +54,9 @@ def _method(plan: Callable[P, Plan[T]]) -> Callable[Concatenate[AetherClient, P]
 
 
 class AetherClient:
-    """A ``WorkspaceAPI``, ``ReviewAPI`` and ``DatasetsAPI`` that talks to an Aether server;
-    raises the same errors as the embedded implementations (from the server's problem+json),
-    and ``Unavailable`` naming the URL when the server cannot be reached.
+    """A ``WorkspaceAPI``, ``ReviewAPI``, ``DatasetsAPI`` and ``LintAPI`` that talks to an
+    Aether server; raises the same errors as the embedded implementations (from the server's
+    problem+json), and ``Unavailable`` naming the URL when the server cannot be reached.
 
     Args:
         base_url: The server, e.g. ``http://127.0.0.1:8000`` (routes live under ``/v1``).
@@ -235,6 +241,8 @@ class AetherClient:
     inspect_dataset = _method(_datasets_plans.inspect_dataset)
     diff_dataset = _method(_datasets_plans.diff_dataset)
     download_dataset_diff = _method(_datasets_plans.download_dataset_diff)
+    # ------------------------------------------------------------ lint
+    lint_session = _method(_lint_plans.lint_session)
 
     def subscribe(
         self,
