@@ -188,3 +188,14 @@ def test_the_context_follows_transactions_settings_and_new_tables() -> None:
     assert seen[3][1] == {"lock_timeout"}
     assert seen[3][2] == frozenset()
     assert seen[4][2] == {"t"}
+
+
+def test_column_types_declared_by_earlier_files_are_known_to_later_ones() -> None:
+    config = LintConfig(disable=frozenset(set(all_rules()) - {"column-type-change"}))
+    first = ("m/0001.sql", "CREATE TABLE t (name varchar(50), qty int);")
+    widen = ("m/0002.sql", "ALTER TABLE t ALTER COLUMN name TYPE varchar(80);")
+    retype = ("m/0003.sql", "ALTER TABLE t ALTER COLUMN qty TYPE text;")
+    found = lint_files([first, widen, retype], config).findings
+    assert [(f.path, f.rule) for f in found] == [("m/0003.sql", "column-type-change")]
+    alone = lint_files([widen], config).findings  # without 0001 the old type is unknown
+    assert [f.rule for f in alone] == ["column-type-change"]

@@ -7,7 +7,7 @@ report.errors, report.findings, report.exit_code
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from ._suppress import Suppression, find_suppressions
 from .config import LintConfig
 from .findings import Finding, Severity
 from .rules import Context, Hit, Rule, Statement, all_rules
-from .rules._base import is_begin, is_create_table, is_end, table_name
+from .rules._base import column_name, is_begin, is_create_table, is_end, table_name
 
 __all__ = [
     "ENGINE_RULES",
@@ -62,12 +62,14 @@ ENGINE_RULES = {
 
 @dataclass(frozen=True, slots=True)
 class FileLint:
-    """The findings of one file, and the tables it creates (context for later files)."""
+    """The findings of one file, and what later files of a set learn from it: the tables it
+    creates, the column types known after it."""
 
     path: str
     findings: tuple[Finding, ...]
     statements: int
     created_tables: frozenset[str] = frozenset()
+    column_types: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +141,11 @@ def lint_text(
     config: LintConfig | None = None,
     *,
     known_tables: frozenset[str] = frozenset(),
+    known_columns: Mapping[str, Mapping[str, Any]] | None = None,
     rules: dict[str, Rule] | None = None,
 ) -> FileLint:
-    """Lint one file's text."""
+    """Lint one file's text. ``known_tables`` and ``known_columns`` (column types by table)
+    are what earlier files of a migration set created and declared."""
     config = config or LintConfig()
     rules = rules if rules is not None else rules_for(config)
     lines = Lines(text)
@@ -151,6 +155,7 @@ def lint_text(
         postgres_version=config.postgres_version,
         assume_in_transaction=config.assume_in_transaction,
         known_tables=known_tables,
+        column_types=known_columns or {},
         statements=tuple(statements),
     )
     checks = [r for r in rules.values() if r.check is not None]
@@ -166,24 +171,30 @@ def lint_text(
     kept = [f for f in hits if not _suppressed(f, suppressions)]
     kept += _unused(suppressions, rules, path, lines)
     kept.sort(key=lambda f: (f.line, f.column, f.rule))
-    return FileLint(path, tuple(kept), len(statements), context.created_tables)
+    return FileLint(
+        path, tuple(kept), len(statements), context.created_tables, context.column_types
+    )
 
 
 def lint_files(files: Sequence[tuple[str, str]], config: LintConfig | None = None) -> LintReport:
-    """Lint a migration set: ``(path, text)`` pairs, taken in version order; tables created
-    by earlier files are known to later ones. Where the up/down convention is used, an up
-    migration without its down one is reported."""
+    """Lint a migration set: ``(path, text)`` pairs, taken in version order; the tables
+    earlier files created and the column types they declared are known to later ones. Where
+    the up/down convention is used, an up migration without its down one is reported."""
     config = config or LintConfig()
     rules = rules_for(config)
     texts = dict(files)
     ordered = migration_order(list(texts))
     known: frozenset[str] = frozenset()
+    columns: Mapping[str, Mapping[str, Any]] = {}
     done = []
     paired = uses_up_down(ordered)
     for path in ordered:
-        result = lint_text(texts[path], path, config, known_tables=known, rules=rules)
+        result = lint_text(
+            texts[path], path, config, known_tables=known, known_columns=columns, rules=rules
+        )
         if not is_down(path):
             known |= result.created_tables
+            columns = result.column_types
         if paired and not is_down(path) and down_for(path) not in texts:
             result = _with(result, _missing_down(path, rules))
         done.append(result)
@@ -233,7 +244,31 @@ def _after(context: Context, statement: Statement) -> Context:
     elif is_create_table(node):
         target = node.this if isinstance(node.this, exp.Table) else node.this.find(exp.Table)
         changes["created_tables"] = context.created_tables | {table_name(target)}
+    if declared := _declared_types(node):
+        changes["column_types"] = _merged(context.column_types, *declared)
     return dataclasses.replace(context, **changes)
+
+
+def _declared_types(node: exp.Expression | None) -> tuple[str, dict[str, Any]] | None:
+    """The table and the column types a CREATE TABLE, ADD COLUMN or ALTER COLUMN ... TYPE
+    declares."""
+    if is_create_table(node) and isinstance(node.this, exp.Schema):
+        defs = [c for c in node.this.expressions if isinstance(c, exp.ColumnDef)]
+        return table_name(node.this.this), {column_name(c.this): c.args.get("kind") for c in defs}
+    if not isinstance(node, exp.Alter) or not isinstance(node.this, exp.Table):
+        return None
+    types = {}
+    for action in node.args.get("actions") or []:
+        if isinstance(action, exp.ColumnDef):
+            types[column_name(action.this)] = action.args.get("kind")
+        elif isinstance(action, exp.AlterColumn) and action.args.get("dtype") is not None:
+            types[column_name(action.this)] = action.args["dtype"]
+    return (table_name(node.this), types) if types else None
+
+
+def _merged(known: Any, table: str, types: dict[str, Any]) -> dict[str, Any]:
+    kept = {column: kind for column, kind in types.items() if isinstance(kind, exp.DataType)}
+    return {**known, table: {**known.get(table, {}), **kept}}
 
 
 def _set_names(node: exp.Set) -> frozenset[str]:

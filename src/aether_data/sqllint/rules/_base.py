@@ -8,8 +8,8 @@ with positions, severities and suppressions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
@@ -63,6 +63,9 @@ class Context:
     """Tables created earlier in this file (``table_name`` form)."""
     known_tables: frozenset[str] = frozenset()
     """Tables created by the earlier files of a migration set."""
+    column_types: Mapping[str, Mapping[str, exp.DataType]] = field(default_factory=dict)
+    """Column types by table as the earlier statements, and the earlier files of a migration
+    set, declared them (CREATE TABLE, ADD COLUMN, ALTER COLUMN ... TYPE)."""
     settings: frozenset[str] = frozenset()
     """Settings (lower-case names) SET earlier in this file, such as ``lock_timeout``."""
     statements: tuple[Statement, ...] = ()

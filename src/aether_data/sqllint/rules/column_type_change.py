@@ -2,8 +2,7 @@
 EXCLUSIVE lock, unless the old type is binary coercible to the new one: varchar(n) to a
 wider varchar, to varchar or text; numeric(p,s) to a wider precision or to numeric; cidr to
 inet. The statement does not say the old type, so the change counts as safe only when an
-earlier statement of the file shows it, or when the new type is text, varchar or numeric
-without a limit (the widening ends)."""
+earlier statement (of the file, or of an earlier migration of the set) shows it."""
 
 from __future__ import annotations
 
@@ -12,12 +11,11 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from ._base import POSTGRES, Context, Hit, Rule, Statement, column_name, table_name
-from ._locks import altered_table, created_table_schema
+from ._locks import altered_table
 
 __all__ = ["RULE", "check"]
 
 T = exp.DataType.Type
-_UNBOUNDED = {T.TEXT, T.VARCHAR, T.DECIMAL}
 
 
 def check(statement: Statement, context: Context) -> Iterator[Hit]:
@@ -50,7 +48,7 @@ def _params(dtype: exp.DataType) -> list[int | None]:
 
 def _safe(old: exp.DataType | None, new: exp.DataType) -> bool:
     if old is None:
-        return new.this in _UNBOUNDED and not new.expressions
+        return False  # the old type is unknown: text from a number rewrites too
     if old == new:
         return True
     if _is(old, "cidr") and new.this == T.INET:
@@ -87,32 +85,9 @@ def _plain_using(action: exp.AlterColumn, column: str) -> bool:
 
 
 def _old_type(context: Context, table: str, column: str) -> exp.DataType | None:
-    """The column's type as the earlier statements of the file leave it, if they say."""
-    for earlier in reversed(context.statements[: context.index]):
-        found = _declared(earlier.node, table, column)
-        if found is not None:
-            return found if isinstance(found, exp.DataType) else None
-    return None
-
-
-def _declared(node: exp.Expression | None, table: str, column: str) -> exp.Expression | None:
-    """The type ``node`` gives ``table.column`` (CREATE TABLE, ADD COLUMN, ALTER ... TYPE)."""
-    found = None
-    schema = created_table_schema(node, table)
-    for coldef in schema.find_all(exp.ColumnDef) if schema else []:
-        if column_name(coldef.this) == column:
-            found = coldef.args.get("kind")
-    target = altered_table(node)
-    if target is None or table_name(target) != table:
-        return found
-    for action in node.args.get("actions") or []:
-        if column_name(action.this) != column:
-            continue
-        if isinstance(action, exp.ColumnDef):
-            found = action.args.get("kind")
-        elif isinstance(action, exp.AlterColumn):
-            found = action.args.get("dtype") or found
-    return found
+    """The column's type as earlier statements (of this file or of earlier migrations of
+    the set) declared it, if they did."""
+    return context.column_types.get(table, {}).get(column)
 
 
 RULE = Rule(
