@@ -4,6 +4,10 @@
     aether lint db/001_init.sql --dialect mysql
     aether lint aether://s-1 --dry-run --format sarif > lint.sarif
 
+A session is linted where its files are, through its ``LintAPI`` (the embedded service, or
+the server): no migration or dataset is copied here. Local files are linted here; both end
+as one ``LintResult``, printed by one code path.
+
 Exit codes: 0 no error-level finding, 1 error-level findings (or a failed dry run), 2 bad
 usage.
 """
@@ -12,39 +16,39 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, cast
 
 import click
+import msgspec
 
 from aether_data import __version__
 from aether_data.cli._app import cli
-from aether_data.cli._connect import connect
+from aether_data.cli._connect import Connection, connect
 from aether_data.cli._session_target import SCHEME, parse_target
-from aether_data.errors import Invalid, NotFound
+from aether_data.errors import Invalid
 from aether_data.settings import Settings
-from aether_data.sqllint import CONFIG_PATH, LintConfig, LintReport, lint_files, parse_lint_config
+from aether_data.sqllint import CONFIG_PATH, LintConfig, lint_files, parse_lint_config
 from aether_data.sqllint.dryrun import DryRunReport, dry_run
 from aether_data.sqllint.engine import ENGINE_RULES, rules_for, with_dry_run
-from aether_data.sqllint.report import summary_line, to_sarif
+from aether_data.sqllint.report import sarif_log, summary_of
 from aether_data.sqllint.rules import ALL_DIALECTS, all_rules
+from aether_data.wire.lint import DryRunResult, LintAPI, LintResult, lint_result
 
-__all__ = ["lint_command"]
+__all__ = ["lint_api", "lint_command"]
 
 
-class _Tree(Protocol):
-    """Where the migrations are: a local folder or a session."""
-
-    def read(self, path: str) -> bytes | None: ...
-    def sql_files(self, folder: str) -> list[str]: ...
-    def is_file(self, path: str) -> bool: ...
-    def local_copy(self, path: str, scratch: Path) -> Path: ...
+def lint_api(conn: Connection) -> LintAPI:
+    """The ``LintAPI`` of a connection: the local one (the workspace's tenant), or the
+    client."""
+    if conn.services is not None:
+        return conn.services.lint_api(conn.api.tenant)  # type: ignore[attr-defined]
+    return cast(LintAPI, conn.client)
 
 
 class _Local:
+    """Migrations in a local folder: ``root`` holds ``aether.toml`` (or not)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
@@ -65,44 +69,11 @@ class _Local:
             if not any(part.startswith(".") for part in p.relative_to(base).parts)
         ]
 
-    def local_copy(self, path: str, scratch: Path) -> Path:
+    def dataset(self, path: str) -> Path:
         file = self.root / path
         if not file.is_file():
             raise Invalid(f"[lint.tables] names {path}, which is not a file under {self.root}")
         return file
-
-
-class _Session:
-    def __init__(self, api: Any, session: str) -> None:
-        self.api, self.session = api, session
-
-    def read(self, path: str) -> bytes | None:
-        try:
-            return self.api.read(self.session, path)
-        except NotFound:
-            return None
-
-    def is_file(self, path: str) -> bool:
-        try:
-            return self.api.stat(self.session, path).kind == "file"
-        except NotFound:
-            return False
-
-    def sql_files(self, folder: str) -> list[str]:
-        prefix = folder.strip("/")
-        found, cursor = [], None
-        while True:
-            page = self.api.manifest(self.session, prefix=prefix, cursor=cursor)
-            found += [i.path for i in page.items if i.kind == "file" and i.path.endswith(".sql")]
-            if not (cursor := page.next_cursor):
-                return found
-
-    def local_copy(self, path: str, scratch: Path) -> Path:
-        target = scratch / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("wb") as out:
-            self.api.download(self.session, path, out)
-        return target
 
 
 @cli.command("lint")
@@ -140,37 +111,60 @@ def lint_command(
 
     Without TARGET: the migrations folder of the current directory ([lint] migrations in its
     aether.toml, default migrations/). Settings come from the aether.toml at the root (the
-    session's, or the current directory's); the options override them. --dry-run applies
+    session's, or the current directory's); the options override them (for a session, only
+    --dialect). --dry-run applies
     the migrations in version order to a scratch DuckDB database loaded with the datasets
     [lint.tables] maps, and reports the first failing statement; nothing is written back.
     """
     if list_rules:
         click.echo(_rules_text())
         return
-    options = {
-        "dialect": dialect,
+    local_only = {
         "postgres_version": postgres_version,
         "assume_in_transaction": assume_in_transaction,
     }
-    with _tree(settings, target) as (tree, path):
-        config = _config(tree).replace(**options)
-        rules_for(config)  # refuse unknown rule names before reading anything else
-        files = _files(tree, path, config)
-        report = lint_files([(p, _text(tree, p)) for p in files], config)
-        checked = _dry_run(tree, config, files, report) if dry_run else None
+    if target is not None and target.startswith(SCHEME):
+        result = _lint_session(settings, target, dialect, dry_run, local_only)
+    else:
+        result = _lint_local(target, {"dialect": dialect, **local_only}, dry_run)
+    _print(result, "json" if as_json else fmt)
+    click.get_current_context().exit(1 if result.counts.get("error") else 0)
+
+
+def _lint_session(
+    settings: Settings,
+    target: str,
+    dialect: str | None,
+    dry_run: bool,
+    local_only: dict[str, Any],
+) -> LintResult:
+    """The session is linted where its files are: by the embedded service or the server."""
+    if any(value is not None for value in local_only.values()):
+        raise Invalid(
+            "--postgres-version and --assume-in-transaction are for local files; "
+            "a session's come from the [lint] table of its aether.toml"
+        )
+    where = parse_target(target)
+    with connect(settings) as conn:
+        return lint_api(conn).lint_session(
+            where.session, path=where.path or None, dialect=dialect, dry_run=dry_run
+        )
+
+
+def _lint_local(target: str | None, options: dict[str, Any], dry_run: bool) -> LintResult:
+    tree, path = _local_tree(target)
+    config = _config(tree).replace(**options)
+    rules_for(config)  # refuse unknown rule names before reading anything else
+    texts = [(p, _text(tree, p)) for p in _files(tree, path, config)]
+    report = lint_files(texts, config)
+    checked = _dry_run(tree, config, texts) if dry_run else None
     if checked is not None:
         report = with_dry_run(report, checked)
-    _print(report, checked, "json" if as_json else fmt)
-    click.get_current_context().exit(report.exit_code)
+    found = checked.to_dict() if checked is not None else None
+    return lint_result(report.to_dict(), found, rules=report.rules)
 
 
-@contextmanager
-def _tree(settings: Settings, target: str | None) -> Iterator[tuple[_Tree, str | None]]:
-    if target is not None and target.startswith(SCHEME):
-        where = parse_target(target)
-        with connect(settings) as connection:
-            yield _Session(connection.api, where.session), where.path or None
-        return
+def _local_tree(target: str | None) -> tuple[_Local, str | None]:
     path = Path(target) if target else None
     if path is not None and not path.exists():
         raise Invalid(f"no file or folder {target}")
@@ -178,15 +172,15 @@ def _tree(settings: Settings, target: str | None) -> Iterator[tuple[_Tree, str |
     if path is not None and path.is_dir() and (path / CONFIG_PATH).is_file():
         root, path = path, None  # a project folder: its settings and its migrations
     relative = None if path is None else Path(os.path.relpath(path, root)).as_posix()
-    yield _Local(root), relative
+    return _Local(root), relative
 
 
-def _config(tree: _Tree) -> LintConfig:
+def _config(tree: _Local) -> LintConfig:
     text = tree.read(CONFIG_PATH)
     return parse_lint_config(text) if text is not None else LintConfig()
 
 
-def _files(tree: _Tree, path: str | None, config: LintConfig) -> list[str]:
+def _files(tree: _Local, path: str | None, config: LintConfig) -> list[str]:
     if path is not None and tree.is_file(path):
         return [path]
     files = tree.sql_files(path if path is not None else config.migrations)
@@ -195,7 +189,7 @@ def _files(tree: _Tree, path: str | None, config: LintConfig) -> list[str]:
     return files
 
 
-def _text(tree: _Tree, path: str) -> str:
+def _text(tree: _Local, path: str) -> str:
     data = tree.read(path) or b""
     try:
         return data.decode("utf-8")
@@ -203,45 +197,40 @@ def _text(tree: _Tree, path: str) -> str:
         raise Invalid(f"{path} is not UTF-8 text: {exc}") from exc
 
 
-def _dry_run(tree: _Tree, config: LintConfig, files: list[str], report: LintReport) -> DryRunReport:
-    with tempfile.TemporaryDirectory(prefix="aether-dry-run-") as scratch:
-        tables = {
-            name: tree.local_copy(path, Path(scratch)) for name, path in config.tables.items()
-        }
-        texts = [(p, _text(tree, p)) for p in files]
-        return dry_run(texts, tables, dialect=config.dialect, names=dict(config.tables))
+def _dry_run(tree: _Local, config: LintConfig, texts: list[tuple[str, str]]) -> DryRunReport:
+    tables = {name: tree.dataset(path) for name, path in config.tables.items()}
+    return dry_run(texts, tables, dialect=config.dialect, names=dict(config.tables))
 
 
-def _print(report: LintReport, checked: DryRunReport | None, fmt: str) -> None:
+def _print(result: LintResult, fmt: str) -> None:
+    data = msgspec.to_builtins(result)
     if fmt == "sarif":
-        click.echo(json.dumps(to_sarif(report, version=__version__), indent=2))
+        click.echo(json.dumps(sarif_log(data, version=__version__), indent=2))
     elif fmt == "json":
-        data = report.to_dict() | {"dry_run": checked.to_dict() if checked else None}
         click.echo(json.dumps(data, indent=2))
     else:
-        _print_text(report, checked)
+        _print_text(result, summary_of(data))
 
 
 _STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
-def _print_text(report: LintReport, checked: DryRunReport | None) -> None:
+def _print_text(result: LintResult, summary: str) -> None:
     from rich.console import Console  # noqa: PLC0415 - only for people
     from rich.markup import escape  # noqa: PLC0415
 
     console = Console(highlight=False, soft_wrap=True)
-    for f in report.findings:
-        level = str(f.severity)
+    for f in result.findings:
         console.print(
-            f"[bold]{escape(f.path)}:{f.line}:{f.column}[/]: [{_STYLE[level]}]{level}[/] "
+            f"[bold]{escape(f.path)}:{f.line}:{f.column}[/]: [{_STYLE[f.severity]}]{f.severity}[/] "
             f"[dim]\\[{f.rule}][/] {escape(f.message)}"
         )
-    if checked is not None:
-        console.print(escape(_dry_run_line(checked)))
-    console.print(escape(summary_line(report)))
+    if result.dry_run is not None:
+        console.print(escape(_dry_run_line(result.dry_run)))
+    console.print(escape(summary))
 
 
-def _dry_run_line(checked: DryRunReport) -> str:
+def _dry_run_line(checked: DryRunResult) -> str:
     done = (
         f"dry run: {_count(checked.applied, 'statement')} applied, {len(checked.skipped)} skipped"
     )

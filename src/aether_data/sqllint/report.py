@@ -1,57 +1,38 @@
-"""Lint reports for machines and people: SARIF 2.1.0 (code scanning) and plain text."""
+"""Lint reports for machines and people: SARIF 2.1.0 (code scanning) and plain text, from a
+``LintReport`` or from its ``to_dict()`` form (what the ``LintAPI`` answers)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .engine import ENGINE_RULES, LintReport
 from .findings import Severity
 from .rules import all_rules
 
-__all__ = ["SARIF_SCHEMA", "summary_line", "to_sarif", "to_text"]
+__all__ = ["SARIF_SCHEMA", "sarif_log", "summary_line", "summary_of", "to_sarif", "to_text"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+_ORDER = [str(s) for s in sorted(Severity, reverse=True)]
 
 
 def to_sarif(report: LintReport, *, version: str = "0") -> dict[str, Any]:
     """The report as a SARIF 2.1.0 log with one run: rules with their help, results with
     their regions."""
+    return sarif_log(report.to_dict() | {"rules": list(report.rules)}, version=version)
+
+
+def sarif_log(report: Mapping[str, Any], *, version: str = "0") -> dict[str, Any]:
+    """``to_sarif`` of a report in its ``to_dict()`` form (as the ``LintAPI`` answers it),
+    where ``rules``, the rules that ran, may be left out."""
+    findings = report["findings"]
     known = all_rules() | ENGINE_RULES
-    rule_ids = sorted({f.rule for f in report.findings} | set(report.rules))
-    rules = [
-        {
-            "id": rule_id,
-            "shortDescription": {"text": known[rule_id].summary},
-            "help": {"text": known[rule_id].help or known[rule_id].summary},
-            "defaultConfiguration": {"level": _LEVELS[known[rule_id].severity]},
-        }
-        for rule_id in rule_ids
-        if rule_id in known
-    ]
+    rule_ids = sorted({f["rule"] for f in findings} | set(report.get("rules", ())))
+    rules = [_sarif_rule(known[rule_id]) for rule_id in rule_ids if rule_id in known]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
-    results = [
-        {
-            "ruleId": f.rule,
-            "ruleIndex": index.get(f.rule, -1),
-            "level": _LEVELS[f.severity],
-            "message": {"text": f.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": f.path},
-                        "region": _region(f),
-                    }
-                }
-            ],
-        }
-        for f in report.findings
-    ]
-    driver = {
-        "name": "aether-lint",
-        "version": version,
-        "rules": rules,
-    }
+    results = [_sarif_result(f, index.get(f["rule"], -1)) for f in findings]
+    driver = {"name": "aether-lint", "version": version, "rules": rules}
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -61,10 +42,30 @@ def to_sarif(report: LintReport, *, version: str = "0") -> dict[str, Any]:
     }
 
 
-def _region(finding: Any) -> dict[str, int]:
-    region = {"startLine": finding.line, "startColumn": finding.column}
-    if finding.end_line is not None and finding.end_column is not None:
-        region |= {"endLine": finding.end_line, "endColumn": finding.end_column}
+def _sarif_rule(rule: Any) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "shortDescription": {"text": rule.summary},
+        "help": {"text": rule.help or rule.summary},
+        "defaultConfiguration": {"level": _LEVELS[str(rule.severity)]},
+    }
+
+
+def _sarif_result(finding: Mapping[str, Any], rule_index: int) -> dict[str, Any]:
+    location = {"artifactLocation": {"uri": finding["path"]}, "region": _region(finding)}
+    return {
+        "ruleId": finding["rule"],
+        "ruleIndex": rule_index,
+        "level": _LEVELS[finding["severity"]],
+        "message": {"text": finding["message"]},
+        "locations": [{"physicalLocation": location}],
+    }
+
+
+def _region(finding: Mapping[str, Any]) -> dict[str, int]:
+    region = {"startLine": finding["line"], "startColumn": finding["column"]}
+    if finding.get("end_line") is not None and finding.get("end_column") is not None:
+        region |= {"endLine": finding["end_line"], "endColumn": finding["end_column"]}
     return region
 
 
@@ -80,11 +81,14 @@ def to_text(report: LintReport) -> str:
 
 def summary_line(report: LintReport) -> str:
     """How many files, statements and findings by severity."""
-    counts = {s: 0 for s in Severity}
-    for finding in report.findings:
-        counts[finding.severity] += 1
+    return summary_of(report.to_dict())
+
+
+def summary_of(report: Mapping[str, Any]) -> str:
+    """``summary_line`` of a report in its ``to_dict()`` form."""
+    counts = report["counts"]
     found = ", ".join(
-        f"{n} {s}{'s' if n != 1 else ''}" for s, n in sorted(counts.items(), reverse=True)
+        f"{counts.get(s, 0)} {s}{'s' if counts.get(s, 0) != 1 else ''}" for s in _ORDER
     )
-    files = len(report.files)
-    return f"{files} file{'s' if files != 1 else ''}, {report.statements} statements: {found}"
+    files = len(report["files"])
+    return f"{files} file{'s' if files != 1 else ''}, {report['statements']} statements: {found}"
