@@ -38,4 +38,5 @@ RULE = Rule(
     severity=Severity.WARNING,
     dialects=frozenset({"postgres", "duckdb", "mysql"}),
     help="make sure nothing relies on it; to replace it, add the new one before dropping",
+    squawk=("ban-drop-constraint",),
 )

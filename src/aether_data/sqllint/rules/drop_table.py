@@ -27,5 +27,5 @@ RULE = Rule(
     summary="DROP TABLE, DROP SCHEMA or DROP DATABASE",
     check=check,
     help="stop using it in one release, drop it in a later one, and keep a backup",
-    squawk=("ban-drop-table", "ban-drop-database"),
+    squawk=("ban-drop-table", "ban-drop-schema", "ban-drop-database"),
 )

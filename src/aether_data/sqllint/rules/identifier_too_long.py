@@ -34,4 +34,5 @@ RULE = Rule(
     check=check,
     dialects=POSTGRES,
     help="use a name of at most 63 bytes in UTF-8",
+    squawk=("identifier-too-long",),
 )
