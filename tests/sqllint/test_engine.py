@@ -199,3 +199,36 @@ def test_column_types_declared_by_earlier_files_are_known_to_later_ones() -> Non
     assert [(f.path, f.rule) for f in found] == [("m/0003.sql", "column-type-change")]
     alone = lint_files([widen], config).findings  # without 0001 the old type is unknown
     assert [f.rule for f in alone] == ["column-type-change"]
+
+
+def _settings_seen(text: str, **options: object) -> list[frozenset[str]]:
+    seen: list[frozenset[str]] = []
+
+    def record(statement, context):
+        seen.append(context.settings)
+        return ()
+
+    probe = {"probe": Rule(id="probe", summary="records the settings", check=record)}
+    lint_text(text, config=LintConfig(**options), rules=probe)  # type: ignore[arg-type]
+    return seen
+
+
+def test_settings_end_as_postgresql_ends_them() -> None:
+    timeout = frozenset({"lock_timeout"})
+    local = (
+        "SET LOCAL lock_timeout = '1s';\nBEGIN;\nSET LOCAL lock_timeout = '1s';\nCOMMIT;\nSELECT 1;"
+    )
+    assert _settings_seen(local) == [frozenset(), frozenset(), frozenset(), timeout, frozenset()]
+    assert _settings_seen(local, assume_in_transaction=True)[1] == timeout
+    session = "SET lock_timeout = '1s';\nBEGIN;\nCOMMIT;\nSET lock_timeout = 0;\nSELECT 1;"
+    assert _settings_seen(session) == [frozenset(), timeout, timeout, timeout, frozenset()]
+    for off in ("SET lock_timeout TO DEFAULT", "RESET lock_timeout", "RESET ALL"):
+        assert _settings_seen(f"SET lock_timeout = '2s';\n{off};\nSELECT 1;")[-1] == frozenset()
+
+
+def test_create_table_if_not_exists_is_not_a_new_table() -> None:
+    config = LintConfig(disable=frozenset(set(all_rules()) - {"drop-column"}))
+    text = "CREATE TABLE IF NOT EXISTS t (a bigint, b text);\nALTER TABLE t DROP COLUMN b;"
+    assert [f.rule for f in lint_text(text, config=config).findings] == ["drop-column"]
+    fresh = text.replace(" IF NOT EXISTS", "")
+    assert lint_text(fresh, config=config).findings == ()

@@ -425,6 +425,7 @@ _ADD_SERIAL = re.compile(r"\bADD (?:COLUMN )?\w+ (?:small|big)?serial\b", re.IGN
 _NOT_NULL = re.compile(r"\bNOT NULL\b", re.IGNORECASE)
 _CONCURRENT_INDEX = re.compile(r"^CREATE (?:UNIQUE )?INDEX CONCURRENTLY\b", re.IGNORECASE)
 _DROP_INDEX_CONCURRENTLY = re.compile(r"^DROP INDEX CONCURRENTLY\b", re.IGNORECASE)
+_SET_LOCAL = re.compile(r"SET\s+LOCAL\b", re.I)
 _LOCK_TIMEOUT = re.compile(r"^SET (?:LOCAL )?lock_timeout\b", re.IGNORECASE)
 _WEAK_LOCK = re.compile(
     r"^(?:SELECT|INSERT|UPDATE|DELETE|SET|BEGIN|START TRANSACTION|COMMIT|END|ROLLBACK|GRANT"
@@ -506,6 +507,16 @@ def _no_strong_lock_on_old_table(migration: Migration, line: int, assume: bool) 
             continue
         return False
     return True
+
+
+def _local_timeout_outside_transaction(migration: Migration, line: int, assume: bool) -> bool:
+    """(A whole file.) lock_timeout is only SET LOCAL, outside any transaction, where
+    PostgreSQL ignores it."""
+    sets = [at for at, sql in migration.statement_at.items() if _LOCK_TIMEOUT.match(sql)]
+    return bool(sets) and all(
+        _SET_LOCAL.match(migration.statement_at[at]) and not _in_transaction(migration, at, assume)
+        for at in sets
+    )
 
 
 @dataclass(frozen=True)
@@ -599,6 +610,15 @@ DELIBERATE = (
         OURS_ONLY,
         _lone_concurrent_index,
         modes=(True,),
+    ),
+    Deliberate(
+        "set-local-outside-transaction",
+        "(per file) SET LOCAL outside a transaction block does nothing (PostgreSQL warns), so "
+        "no lock_timeout is in force; squawk counts it as set",
+        frozenset({"missing-timeout"}),
+        OURS_ONLY,
+        _local_timeout_outside_transaction,
+        modes=(False,),
     ),
     Deliberate(
         "timeout-without-strong-lock",

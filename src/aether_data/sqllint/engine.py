@@ -21,7 +21,14 @@ from ._suppress import Suppression, find_suppressions
 from .config import LintConfig
 from .findings import Finding, Severity
 from .rules import Context, Hit, Rule, Statement, all_rules
-from .rules._base import column_name, is_begin, is_create_table, is_end, table_name
+from .rules._base import (
+    column_name,
+    creates_new_table,
+    is_begin,
+    is_create_table,
+    is_end,
+    table_name,
+)
 
 __all__ = [
     "ENGINE_RULES",
@@ -239,9 +246,11 @@ def _after(context: Context, statement: Statement) -> Context:
         changes["transaction_depth"] = 1
     elif is_end(node):
         changes["transaction_depth"] = 0
-    elif isinstance(node, exp.Set):
-        changes["settings"] = context.settings | _set_names(node)
-    elif is_create_table(node):
+        changes["settings"] = context.settings - context.local_settings
+        changes["local_settings"] = frozenset()
+    elif isinstance(node, exp.Set) or _reset(node):
+        changes.update(_settings_after(context, node))
+    elif creates_new_table(node):
         target = node.this if isinstance(node.this, exp.Table) else node.this.find(exp.Table)
         changes["created_tables"] = context.created_tables | {table_name(target)}
     if declared := _declared_types(node):
@@ -271,15 +280,50 @@ def _merged(known: Any, table: str, types: dict[str, Any]) -> dict[str, Any]:
     return {**known, table: {**known.get(table, {}), **kept}}
 
 
-def _set_names(node: exp.Set) -> frozenset[str]:
-    names = set()
+_OFF = {"default", "0", "0s", "0ms"}  # a timeout of 0 waits for ever
+
+
+def _settings_after(context: Context, node: exp.Expression) -> dict[str, frozenset[str]]:
+    """``settings`` and ``local_settings`` after a SET, SET LOCAL or RESET. SET LOCAL outside
+    a transaction does nothing (PostgreSQL warns)."""
+    settings, local = set(context.settings), set(context.local_settings)
+    for name, value, scope in _assignments(node):
+        if scope == "LOCAL" and not context.in_transaction:
+            continue
+        if name == "all" and value in _OFF:  # RESET ALL
+            settings.clear()
+            local.clear()
+        elif value in _OFF:
+            settings.discard(name)
+            local.discard(name)
+        elif scope != "LOCAL":
+            settings.add(name)
+            local.discard(name)
+        elif name not in settings:
+            settings.add(name)
+            local.add(name)
+    return {"settings": frozenset(settings), "local_settings": frozenset(local)}
+
+
+def _assignments(node: exp.Expression) -> list[tuple[str, str, str]]:
+    """``(name, value, scope)`` of each setting a SET or RESET names (value lower-case;
+    RESET sets DEFAULT)."""
+    if _reset(node):
+        return [(str(node.expression.name).strip().lower(), "default", "")]
+    found = []
     for item in node.expressions:
-        target = item.this
+        target, value = item.this, None
         if isinstance(target, exp.EQ | exp.PropertyEQ):
-            target = target.this
+            target, value = target.this, target.expression
         if isinstance(target, exp.Expression):
-            names.add(target.name.lower())
-    return frozenset(names)
+            text = value.name.lower() if isinstance(value, exp.Expression) else ""
+            scope = str(item.args.get("kind") or "").upper()
+            found.append((target.name.lower(), text, scope))
+    return found
+
+
+def _reset(node: exp.Expression | None) -> bool:
+    return isinstance(node, exp.Command) and str(node.this).upper() == "RESET"
 
 
 def _suppressed(finding: Finding, suppressions: Iterable[Suppression]) -> bool:

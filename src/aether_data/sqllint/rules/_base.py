@@ -24,6 +24,7 @@ __all__ = [
     "Rule",
     "Statement",
     "column_name",
+    "creates_new_table",
     "is_begin",
     "is_create_table",
     "is_end",
@@ -67,7 +68,11 @@ class Context:
     """Column types by table as the earlier statements, and the earlier files of a migration
     set, declared them (CREATE TABLE, ADD COLUMN, ALTER COLUMN ... TYPE)."""
     settings: frozenset[str] = frozenset()
-    """Settings (lower-case names) SET earlier in this file, such as ``lock_timeout``."""
+    """Settings (lower-case names) in force after the earlier statements of this file, such
+    as ``lock_timeout``: SET (to a value other than 0 or DEFAULT), or SET LOCAL in the
+    transaction still open."""
+    local_settings: frozenset[str] = frozenset()
+    """Those of ``settings`` that only SET LOCAL holds: they end with the transaction."""
     statements: tuple[Statement, ...] = ()
     """The whole file, for rules that look ahead (a BEGIN without a COMMIT)."""
     index: int = 0
@@ -138,6 +143,12 @@ def _fold(part: Any) -> str:
 def is_create_table(node: exp.Expression | None) -> bool:
     """Whether ``node`` is a CREATE TABLE (not a view, index, ...)."""
     return isinstance(node, exp.Create) and str(node.args.get("kind", "")).upper() == "TABLE"
+
+
+def creates_new_table(node: exp.Expression | None) -> bool:
+    """Whether ``node`` makes a table that holds no rows yet: a CREATE TABLE without IF NOT
+    EXISTS (with it, the table may well exist already, with rows)."""
+    return is_create_table(node) and not node.args.get("exists")
 
 
 def _word(node: exp.Expression | None) -> str:

@@ -18,8 +18,8 @@ from ._base import (
     Context,
     Statement,
     column_name,
+    creates_new_table,
     is_begin,
-    is_create_table,
     is_end,
     table_name,
 )
@@ -142,7 +142,7 @@ def in_transaction(context: Context) -> bool:
 
 
 def _created_table(node: exp.Expression | None) -> str | None:
-    if not is_create_table(node):
+    if not creates_new_table(node):
         return None
     target = node.this if isinstance(node.this, exp.Table) else node.this.find(exp.Table)
     return table_name(target)
