@@ -7,6 +7,7 @@ report.errors, report.findings, report.exit_code
 from __future__ import annotations
 
 import dataclasses
+from collections import ChainMap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,7 +71,7 @@ ENGINE_RULES = {
 @dataclass(frozen=True, slots=True)
 class FileLint:
     """The findings of one file, and what later files of a set learn from it: the tables it
-    creates, the column types known after it."""
+    creates, the column types of the tables it declared columns of."""
 
     path: str
     findings: tuple[Finding, ...]
@@ -162,7 +163,7 @@ def lint_text(
         postgres_version=config.postgres_version,
         assume_in_transaction=config.assume_in_transaction,
         known_tables=known_tables,
-        column_types=known_columns or {},
+        column_types=ChainMap({}, known_columns or {}),
         statements=tuple(statements),
     )
     checks = [r for r in rules.values() if r.check is not None]
@@ -179,7 +180,7 @@ def lint_text(
     kept += _unused(suppressions, rules, path, lines)
     kept.sort(key=lambda f: (f.line, f.column, f.rule))
     return FileLint(
-        path, tuple(kept), len(statements), context.created_tables, context.column_types
+        path, tuple(kept), len(statements), context.created_tables, _declared_here(context)
     )
 
 
@@ -192,7 +193,7 @@ def lint_files(files: Sequence[tuple[str, str]], config: LintConfig | None = Non
     texts = dict(files)
     ordered = migration_order(list(texts))
     known: frozenset[str] = frozenset()
-    columns: Mapping[str, Mapping[str, Any]] = {}
+    columns: dict[str, Mapping[str, Any]] = {}
     done = []
     paired = uses_up_down(ordered)
     for path in ordered:
@@ -201,7 +202,7 @@ def lint_files(files: Sequence[tuple[str, str]], config: LintConfig | None = Non
         )
         if not is_down(path):
             known |= result.created_tables
-            columns = result.column_types
+            columns.update(result.column_types)
         if paired and not is_down(path) and down_for(path) not in texts:
             result = _with(result, _missing_down(path, rules))
         done.append(result)
@@ -275,9 +276,18 @@ def _declared_types(node: exp.Expression | None) -> tuple[str, dict[str, Any]] |
     return (table_name(node.this), types) if types else None
 
 
-def _merged(known: Any, table: str, types: dict[str, Any]) -> dict[str, Any]:
+def _merged(known: ChainMap, table: str, types: dict[str, Any]) -> ChainMap:
+    """``known`` (this file's declarations over the earlier files') with ``table``'s
+    ``types``: only this file's layer is copied, never what earlier files declared."""
     kept = {column: kind for column, kind in types.items() if isinstance(kind, exp.DataType)}
-    return {**known, table: {**known.get(table, {}), **kept}}
+    here = {**known.maps[0], table: {**known.get(table, {}), **kept}}
+    return ChainMap(here, *known.maps[1:])
+
+
+def _declared_here(context: Context) -> Mapping[str, Mapping[str, Any]]:
+    """The column types this file declared (each table's whole set, earlier files' too)."""
+    types = context.column_types
+    return types.maps[0] if isinstance(types, ChainMap) else types
 
 
 _OFF = {"default", "0", "0s", "0ms"}  # a timeout of 0 waits for ever

@@ -3,6 +3,7 @@ the name in the database is not the one in the code."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from sqlglot import exp
@@ -12,11 +13,19 @@ from ._base import POSTGRES, Context, Hit, Rule, Statement
 __all__ = ["RULE", "check"]
 
 _LIMIT = 63  # NAMEDATALEN - 1
+# A name of more than 63 bytes holds more than 63 ASCII characters, or 16 of any kind (4
+# bytes at most each): statements with no run that long need no walk of their tree.
+_ASCII_RUN = re.compile(r'"[^"]{64,}"|[^\s,;()"]{64,}')
+_ANY_RUN = re.compile(r'"[^"]{16,}"|[^\s,;()"]{16,}')
+
+
+def _may_hold_long_name(sql: str) -> bool:
+    return bool((_ASCII_RUN if sql.isascii() else _ANY_RUN).search(sql))
 
 
 def check(statement: Statement, context: Context) -> Iterator[Hit]:
     node = statement.node
-    if node is None:
+    if node is None or not _may_hold_long_name(statement.sql):
         return
     for ident in node.find_all(exp.Identifier):
         raw = str(ident.this or "").encode()

@@ -3,6 +3,7 @@ mistake in a migration (a forgotten or lost condition)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from sqlglot import exp
@@ -11,11 +12,13 @@ from ._base import Context, Hit, Rule, Statement, table_name
 
 __all__ = ["RULE", "check"]
 
+_VERBS = re.compile(r"\b(DELETE|UPDATE)\b", re.IGNORECASE)
+
 
 def check(statement: Statement, context: Context) -> Iterator[Hit]:
     node = statement.node
-    if node is None:
-        return
+    if node is None or not _VERBS.search(statement.sql):
+        return  # no DELETE or UPDATE anywhere in the text: no need to walk the tree
     for found in node.find_all(exp.Delete, exp.Update):
         target = found.this
         if found.args.get("where") or not isinstance(target, exp.Table) or _joined(target):
