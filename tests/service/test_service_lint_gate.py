@@ -89,3 +89,20 @@ def test_the_gate_reads_the_migrations_folder_from_aether_toml(desk) -> None:
     alice.write(sid, "aether.toml", b'[lint]\nmigrations = "db"\n')
     alice.write(sid, "db/0001.sql", UNSAFE)
     assert alice_review.request_approval(sid).details["sql-lint"]["status"] == "failed"
+
+
+def test_a_tree_is_linted_once_for_its_request_and_its_commit(services, desk) -> None:
+    from aether_data.review import TreeFiles  # noqa: PLC0415
+    from aether_data.service._lint_check import lint_tree  # noqa: PLC0415
+
+    alice, _, _, sid = desk
+    alice.write(sid, "migrations/0002_note.sql", SAFE)
+    record = services.workspace(actor="alice").owned_session(sid)
+    tree = TreeFiles(services.store, services.sessions.tree(record))
+    first = lint_tree(tree)
+    assert lint_tree(TreeFiles(services.store, tree.tree_id)) is first  # kept by content
+    alice.write(sid, "migrations/0002_note.sql", UNSAFE)
+    record = services.workspace(actor="alice").owned_session(sid)
+    changed = TreeFiles(services.store, services.sessions.tree(record))
+    assert lint_tree(changed).errors == 1
+    assert first.errors == 0

@@ -10,6 +10,8 @@ the ``LintAPI`` (``service.lint``), so the gate and a lint asked for agree.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from aether_data.errors import Invalid
@@ -27,6 +29,7 @@ __all__ = [
     "SQL_LINT",
     "SqlLintCheck",
     "changes_migrations",
+    "lint_set",
     "lint_tree",
     "migration_texts",
     "sql_files",
@@ -69,6 +72,32 @@ def migration_texts(tree: TreeFiles, paths: Sequence[str]) -> list[tuple[str, st
     return texts
 
 
+def lint_set(tree: TreeFiles, paths: Sequence[str], config: LintConfig) -> LintReport:
+    """Lint the files ``paths`` of ``tree``. Reports are kept by the files' content ids and
+    the settings (a few, in this process): the gate lints a tree when an approval is asked
+    for and again when it is committed, and the second costs nothing.
+
+    Raises:
+        Invalid: a file is not UTF-8.
+    """
+    key = (repr(config), tuple((path, tree.file_id(path)) for path in paths))
+    with _LOCK:
+        if (found := _REPORTS.get(key)) is not None:
+            _REPORTS.move_to_end(key)
+            return found
+    report = lint_files(migration_texts(tree, paths), config)
+    with _LOCK:
+        _REPORTS[key] = report
+        while len(_REPORTS) > _KEPT:
+            _REPORTS.popitem(last=False)
+    return report
+
+
+_KEPT = 16
+_REPORTS: OrderedDict[tuple, LintReport] = OrderedDict()
+_LOCK = threading.Lock()
+
+
 def lint_tree(tree: TreeFiles) -> LintReport:
     """Lint the migration set of ``tree`` with its own settings.
 
@@ -76,7 +105,7 @@ def lint_tree(tree: TreeFiles) -> LintReport:
         Invalid: the tree's ``aether.toml`` is malformed, or a migration is not UTF-8.
     """
     config = tree_config(tree)
-    return lint_files(migration_texts(tree, sql_files(tree, config.migrations)), config)
+    return lint_set(tree, sql_files(tree, config.migrations), config)
 
 
 def changes_migrations(tree: TreeFiles) -> bool:

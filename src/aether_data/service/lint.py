@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from aether_data.errors import Invalid
 from aether_data.objects import EntryKind
 from aether_data.review import TreeFiles
-from aether_data.service._lint_check import migration_texts, sql_files, tree_config
+from aether_data.service._lint_check import lint_set, migration_texts, sql_files, tree_config
 from aether_data.service.datasets import DATASET_FILES, stored_copies
-from aether_data.sqllint import LintConfig, lint_files
+from aether_data.sqllint import LintConfig
 from aether_data.sqllint.dryrun import DryRunReport, dry_run
 from aether_data.sqllint.engine import with_dry_run
 from aether_data.wire import lint as wire
@@ -49,9 +49,9 @@ class EmbeddedLint:
         record = services.workspace(self.tenant).owned_session(session_id)
         tree = TreeFiles(services.store, services.sessions.tree(record))
         config = tree_config(tree).replace(dialect=dialect.lower() if dialect else None)
-        texts = migration_texts(tree, self._chosen(record, tree, path, config))
-        report = lint_files(texts, config)
-        checked = self._dry_run(tree, config, texts) if dry_run else None
+        paths = self._chosen(record, tree, path, config)
+        report = lint_set(tree, paths, config)
+        checked = self._dry_run(tree, config, migration_texts(tree, paths)) if dry_run else None
         if checked is not None:
             report = with_dry_run(report, checked)
         found = checked.to_dict() if checked is not None else None
