@@ -121,6 +121,30 @@ def test_dialect_overrides_the_settings(stocked: Stocked) -> None:
     assert lint.lint_session(sid, dialect="DuckDB").dialect == "duckdb"
 
 
+def test_version_and_transactions_override_the_settings(stocked: Stocked) -> None:
+    ws, lint, sid = stocked
+    # A constant default rewrites the table before PostgreSQL 11 only; aether.toml says 15.
+    ws.write(
+        sid,
+        "migrations/0003_flag.sql",
+        b"-- aether-lint: ignore-file=missing-timeout\n"
+        b"ALTER TABLE orders ADD COLUMN flag boolean DEFAULT false;\n",
+    )
+    assert lint.lint_session(sid).counts["error"] == 0
+    old = lint.lint_session(sid, postgres_version=10)
+    assert [(f.path, f.rule) for f in old.findings] == [
+        ("migrations/0003_flag.sql", "volatile-default")
+    ]
+    ws.write(sid, "migrations/0004_tx.sql", b"BEGIN;\nSELECT 1;\nCOMMIT;\n")
+    assert lint.lint_session(sid).counts["error"] == 0
+    wrapped = lint.lint_session(sid, assume_in_transaction=True)
+    assert {f.rule for f in wrapped.findings if f.path == "migrations/0004_tx.sql"} == {
+        "nested-transaction"
+    }
+    with pytest.raises(Invalid, match="not a PostgreSQL release"):
+        lint.lint_session(sid, postgres_version=3)
+
+
 def test_dry_run_of_clean_migrations(stocked: Stocked) -> None:
     ws, lint, sid = stocked
     result = lint.lint_session(sid, dry_run=True)

@@ -54,11 +54,30 @@ class LintController(Controller):
                 "with the datasets [lint.tables] maps."
             ),
         ] = False,
+        postgres_version: Annotated[
+            int | None,
+            QueryParameter(description="PostgreSQL major version (default: aether.toml, 16)."),
+        ] = None,
+        assume_in_transaction: Annotated[
+            bool | None,
+            QueryParameter(
+                description="Each file runs in a transaction the migration tool opens "
+                "(default: aether.toml, false)."
+            ),
+        ] = None,
     ) -> LintResult:
         """400: no .sql files there, a malformed aether.toml, an unknown dialect or rule, a
         [lint.tables] path that is no file of the session, a migration that is not UTF-8;
         404: no such session or path. A dry run may take long: it runs on the threads of
         transfers, not those of short requests."""
         linter = services.lint_api(caller_of(request).tenant)
-        work = partial(linter.lint_session, session_id, path=path, dialect=dialect)
-        return await anyio.to_thread.run_sync(partial(work, dry_run=dry_run), limiter=long_waits())
+        work = partial(
+            linter.lint_session,
+            session_id,
+            path=path,
+            dialect=dialect,
+            dry_run=dry_run,
+            postgres_version=postgres_version,
+            assume_in_transaction=assume_in_transaction,
+        )
+        return await anyio.to_thread.run_sync(work, limiter=long_waits())

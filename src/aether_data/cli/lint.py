@@ -111,43 +111,34 @@ def lint_command(
 
     Without TARGET: the migrations folder of the current directory ([lint] migrations in its
     aether.toml, default migrations/). Settings come from the aether.toml at the root (the
-    session's, or the current directory's); the options override them (for a session, only
-    --dialect). --dry-run applies
-    the migrations in version order to a scratch DuckDB database loaded with the datasets
+    session's, or the current directory's); the options override them. --dry-run applies the
+    migrations in version order to a scratch DuckDB database loaded with the datasets
     [lint.tables] maps, and reports the first failing statement; nothing is written back.
     """
     if list_rules:
         click.echo(_rules_text())
         return
-    local_only = {
+    options = {
+        "dialect": dialect,
         "postgres_version": postgres_version,
         "assume_in_transaction": assume_in_transaction,
     }
     if target is not None and target.startswith(SCHEME):
-        result = _lint_session(settings, target, dialect, dry_run, local_only)
+        result = _lint_session(settings, target, options, dry_run)
     else:
-        result = _lint_local(target, {"dialect": dialect, **local_only}, dry_run)
+        result = _lint_local(target, options, dry_run)
     _print(result, "json" if as_json else fmt)
     click.get_current_context().exit(1 if result.counts.get("error") else 0)
 
 
 def _lint_session(
-    settings: Settings,
-    target: str,
-    dialect: str | None,
-    dry_run: bool,
-    local_only: dict[str, Any],
+    settings: Settings, target: str, options: dict[str, Any], dry_run: bool
 ) -> LintResult:
     """The session is linted where its files are: by the embedded service or the server."""
-    if any(value is not None for value in local_only.values()):
-        raise Invalid(
-            "--postgres-version and --assume-in-transaction are for local files; "
-            "a session's come from the [lint] table of its aether.toml"
-        )
     where = parse_target(target)
     with connect(settings) as conn:
         return lint_api(conn).lint_session(
-            where.session, path=where.path or None, dialect=dialect, dry_run=dry_run
+            where.session, path=where.path or None, dry_run=dry_run, **options
         )
 
 

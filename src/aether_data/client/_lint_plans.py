@@ -16,8 +16,16 @@ def lint_session(
     path: str | None = None,
     dialect: str | None = None,
     dry_run: bool = False,
+    postgres_version: int | None = None,
+    assume_in_transaction: bool | None = None,
 ) -> Plan[LintResult]:
     """``GET /v1/sessions/{id}/lint``."""
     url = f"/v1/sessions/{segment(session_id)}/lint"
-    params = {"path": path, "dialect": dialect, "dry_run": dry_run}
+    params = {
+        "path": path,
+        "dialect": dialect,
+        "dry_run": dry_run,
+        "postgres_version": postgres_version,
+        "assume_in_transaction": assume_in_transaction,
+    }
     return (yield from json_call("GET", url, LintResult, params=params))

@@ -44,11 +44,17 @@ class EmbeddedLint:
         path: str | None = None,
         dialect: str | None = None,
         dry_run: bool = False,
+        postgres_version: int | None = None,
+        assume_in_transaction: bool | None = None,
     ) -> wire.LintResult:
         services = self._services
         record = services.workspace(self.tenant).owned_session(session_id)
         tree = TreeFiles(services.store, services.sessions.tree(record))
-        config = tree_config(tree).replace(dialect=dialect.lower() if dialect else None)
+        config = tree_config(tree).replace(
+            dialect=dialect.lower() if dialect else None,
+            postgres_version=postgres_version,
+            assume_in_transaction=assume_in_transaction,
+        )
         paths = self._chosen(record, tree, path, config)
         report = lint_set(tree, paths, config)
         checked = self._dry_run(tree, config, migration_texts(tree, paths)) if dry_run else None

@@ -9,6 +9,7 @@ HTTP routes (under ``/v1``, bearer token):
 route                                                      method               scope
 =========================================================  ===================  ==============
 GET    /sessions/{id}/lint?path=&dialect=&dry_run=         lint_session         session.read
+       &postgres_version=&assume_in_transaction=
 =========================================================  ===================  ==============
 
 A lint that finds errors is still an answer (200): the findings say what is wrong. Problems
@@ -125,6 +126,8 @@ class LintAPI(Protocol):
         path: str | None = None,
         dialect: str | None = None,
         dry_run: bool = False,
+        postgres_version: int | None = None,
+        assume_in_transaction: bool | None = None,
     ) -> LintResult:
         """Lint the migrations of the session's current tree with the settings of its
         ``aether.toml`` (``[lint]``).
@@ -139,6 +142,8 @@ class LintAPI(Protocol):
                 database loaded with the datasets ``[lint.tables]`` maps (table name ->
                 dataset file of the session), and report the first failing statement as a
                 ``dry-run-failed`` finding. Nothing is written to the session.
+            postgres_version, assume_in_transaction: Instead of the settings of
+                ``aether.toml`` (None: its own, or the defaults 16 and False).
 
         Raises:
             NotFound: no such session (or another tenant's), or nothing at ``path``.
