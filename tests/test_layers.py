@@ -39,6 +39,8 @@ ALLOWED: dict[str, set[str]] = {
     # surfaces open the embedded workspace (settings -> service) when no server is named
     "fs": VOCABULARY | {"client", "wire", "workspace", "settings", "service"},
     "mount": VOCABULARY | {"client", "wire", "workspace", "settings", "service"},
+    # the IPython extension: a session (embedded or a server's) and its datasets in DuckDB
+    "kernel": VOCABULARY | {"settings", "service", "client", "wire", "datasets"},
 }
 # Concrete backends: only the composition root (and the backend's own package) may name them.
 CONCRETE = {
@@ -47,7 +49,8 @@ CONCRETE = {
     "aether_data.storage.s3",
     "aether_data.catalog.sql",
 }
-ENV_READERS = {"settings", "cli"}
+# the kernel extension is an edge like the CLI: its session comes from the kernel's environment
+ENV_READERS = {"settings", "cli", "kernel"}
 ENV_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
 
 
