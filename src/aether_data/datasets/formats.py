@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
@@ -85,7 +85,9 @@ def connect(
         if value is not None:
             con.execute(f"SET {name} = {sql_string(str(value))}").fetchall()
     con.execute("SET preserve_insertion_order = false").fetchall()
-    con.execute("SET enable_progress_bar = false").fetchall()
+    # In a Jupyter kernel without ipywidgets DuckDB refuses to touch this setting at all.
+    with suppress(_duckdb().InvalidInputException):
+        con.execute("SET enable_progress_bar = false").fetchall()
     return con
 
 
