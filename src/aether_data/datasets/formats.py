@@ -179,7 +179,8 @@ _RAGGED_SAMPLE = 20_480  # lines, as many as DuckDB's sniffer samples
 
 def _refuse_ragged(con: Any, path: str) -> None:
     query = f"SELECT Delimiter, SkipRows, len(Columns) FROM sniff_csv({sql_string(path)})"
-    delimiter, skipped, columns = con.execute(query).fetchone()
+    # fetchall: a half-read result would keep the caller's connection busy (DuckDB 2)
+    ((delimiter, skipped, columns),) = con.execute(query).fetchall()
     if columns == 1:
         suspects: tuple[str, ...] = _DELIMITERS
     elif skipped:
