@@ -59,6 +59,7 @@ def test_analytics_holds_the_promised_files(analytics: Path) -> None:
         "migrations/0003_orders_by_country_view.sql",
         "notebooks/cohorts.ipynb",
         "notebooks/revenue.ipynb",
+        "notebooks/session.ipynb",
     }
 
 
