@@ -167,3 +167,18 @@ def test_an_unknown_session_is_one_clear_line(kernel: Kernel, session_id: str) -
         kernel.ok(f"os.environ['AETHER_SESSION'] = {session_id!r}")
         kernel.ok("%reload_ext aether_data.kernel")
     assert kernel.value("session.id") == session_id
+
+
+def test_a_checkpoint_never_cached_is_read_through_a_retired_scratch_session(
+    kernel: Kernel, api: WorkspaceAPI, session_id: str
+) -> None:
+    api.write(session_id, "data/customers.csv", (CUSTOMERS + "13,Edsger,NL\n").encode())
+    api.checkpoint(session_id, "mid")
+    api.write(session_id, "data/customers.csv", (CUSTOMERS + "13,Edsger,BE\n").encode())
+    html = kernel.ok("%aether diff mid -- data/customers.csv").html
+    assert "Edsger" in html
+    assert "changed 1" in html
+    scratch = api.list_sessions(tag="aether-kernel-scratch").items
+    assert len(scratch) == 1
+    assert scratch[0].status == "RETIRED"
+    assert "No dataset file differs" in kernel.ok("%aether diff current current").html
