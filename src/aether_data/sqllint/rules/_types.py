@@ -8,13 +8,14 @@ from typing import NamedTuple
 
 from sqlglot import exp
 
-from ._base import column_name, is_create_table, table_name
+from ._base import Context, column_name, is_create_table, table_name
 
 __all__ = [
     "TypedColumn",
     "alter_table",
     "defined_columns",
     "element_type",
+    "existing_alter",
     "qualified",
     "type_name",
 ]
@@ -35,6 +36,16 @@ def alter_table(node: exp.Expression | None) -> exp.Alter | None:
     if isinstance(node, exp.Alter) and str(node.args.get("kind") or "").upper() == "TABLE":
         return node
     return None
+
+
+def existing_alter(node: exp.Expression | None, context: Context) -> tuple[exp.Alter, str] | None:
+    """An ALTER TABLE and its table's name, unless the table is new in this file (no rows,
+    no readers: the compatibility rules leave it alone)."""
+    alter = alter_table(node)
+    if alter is None:
+        return None
+    table = table_name(alter.this)
+    return None if context.is_new_table(table) else (alter, table)
 
 
 def defined_columns(node: exp.Expression | None) -> Iterator[TypedColumn]:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from ..findings import Severity
-from ._base import Context, Hit, Rule, Statement, column_name, table_name
-from ._types import alter_table
+from ._base import Context, Hit, Rule, Statement, column_name
+from ._types import existing_alter
 
 __all__ = ["RULE", "check"]
 
@@ -18,10 +18,10 @@ _KINDS = {"CONSTRAINT", "FOREIGN KEY", "CHECK"}
 
 
 def check(statement: Statement, context: Context) -> Iterator[Hit]:
-    alter = alter_table(statement.node)
-    if alter is None or context.is_new_table(table_name(alter.this)):
+    found = existing_alter(statement.node, context)
+    if found is None:
         return
-    table = table_name(alter.this)
+    alter, table = found
     for action in alter.args.get("actions") or []:
         if isinstance(action, exp.DropPrimaryKey):
             yield Hit(f"DROP PRIMARY KEY on {table} lets duplicate keys in", alter.this)

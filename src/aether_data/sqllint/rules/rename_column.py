@@ -7,17 +7,17 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
-from ._base import Context, Hit, Rule, Statement, column_name, table_name
-from ._types import alter_table, qualified
+from ._base import Context, Hit, Rule, Statement, column_name
+from ._types import existing_alter, qualified
 
 __all__ = ["RULE", "check"]
 
 
 def check(statement: Statement, context: Context) -> Iterator[Hit]:
-    alter = alter_table(statement.node)
-    if alter is None or context.is_new_table(table_name(alter.this)):
+    found = existing_alter(statement.node, context)
+    if found is None:
         return
-    table = table_name(alter.this)
+    alter, table = found
     for old, new in _renames(alter):
         old_name = qualified(table, column_name(_ident(old)))
         message = f"RENAME COLUMN {old_name} TO {column_name(_ident(new))} breaks code reading"
