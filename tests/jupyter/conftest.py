@@ -1,0 +1,75 @@
+"""Jupyter fixtures: pytest-jupyter's ``jp_*`` fixtures and tornado loop (for this folder only),
+an embedded workspace with an empty session, and contents managers over it.
+
+pytest-jupyter registers no plugin entry point, and ``pytest_plugins`` only works in the root
+conftest: importing its names here makes its fixtures and hooks apply under tests/jupyter alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("jupyter_server")
+pytest.importorskip("pytest_jupyter")
+
+from pytest_jupyter.jupyter_server import *  # noqa: F403
+
+from aether_data.service import Services, open_services
+from aether_data.settings import Settings
+from aether_jupyter import AetherContentsManager
+
+
+class Counting:
+    """A ``WorkspaceAPI`` wrapper that counts the calls made through it, by method."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+        self.calls: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.api, name)
+        if not callable(target):
+            return target
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return target(*args, **kwargs)
+
+        return counted
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+
+@pytest.fixture
+def aether_home(tmp_path) -> Any:
+    return tmp_path / "aether"
+
+
+@pytest.fixture
+def services(aether_home) -> Iterator[Services]:
+    with open_services(Settings.for_home(aether_home)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def workspace(services: Services) -> Any:
+    return services.workspace()
+
+
+@pytest.fixture
+def session_id(workspace: Any) -> str:
+    return workspace.create_session(name="jupyter").id
+
+
+@pytest.fixture
+def make_manager(workspace: Any, session_id: str) -> Any:
+    """``make_manager(api=None, **traits)``: a manager of the session (over ``api``)."""
+
+    def make(api: Any = None, **traits: Any) -> AetherContentsManager:
+        return AetherContentsManager(api=api or workspace, session=session_id, **traits)
+
+    return make
