@@ -166,14 +166,12 @@ def lint_text(
         column_types=ChainMap({}, known_columns or {}),
         statements=tuple(statements),
     )
-    checks = [r for r in rules.values() if r.check is not None]
+    dispatch = _Dispatch(rules)
     hits: list[Finding] = []
     for statement in statements:
-        parsed = statement.node is not None
-        for rule in checks:
-            if parsed or not rule.parsed_only:
-                found = rule.check(statement, context)  # type: ignore[misc]
-                hits += (_finding(rule, hit, statement, path, lines) for hit in found)
+        for rule in dispatch.rules_for(statement.node):
+            found = rule.check(statement, context)  # type: ignore[misc]
+            hits += (_finding(rule, hit, statement, path, lines) for hit in found)
         context = _after(context, statement)
     suppressions = find_suppressions(text, statements)
     kept = [f for f in hits if not _suppressed(f, suppressions)]
@@ -182,6 +180,26 @@ def lint_text(
     return FileLint(
         path, tuple(kept), len(statements), context.created_tables, _declared_here(context)
     )
+
+
+class _Dispatch:
+    """The rules to run on a statement, by the type of its root node (a rule's ``kinds``),
+    worked out once per type."""
+
+    def __init__(self, rules: dict[str, Rule]) -> None:
+        self._checks = [r for r in rules.values() if r.check is not None]
+        self._unparsed = [r for r in self._checks if not r.parsed_only]
+        self._by_type: dict[type, list[Rule]] = {}
+
+    def rules_for(self, node: exp.Expression | None) -> list[Rule]:
+        if node is None:
+            return self._unparsed
+        kind = type(node)
+        found = self._by_type.get(kind)
+        if found is None:
+            found = [r for r in self._checks if not r.kinds or issubclass(kind, r.kinds)]
+            self._by_type[kind] = found
+        return found
 
 
 def lint_files(files: Sequence[tuple[str, str]], config: LintConfig | None = None) -> LintReport:

@@ -116,6 +116,9 @@ class Rule:
     """Run only on statements that parsed (``node`` is not None)."""
     squawk: tuple[str, ...] = ()
     """squawk's rules for the same problem, for the differential test."""
+    kinds: tuple[type[exp.Expression], ...] = ()
+    """The statements (types of sqlglot's root node) the rule can find something in; the
+    engine runs it on no other (empty: every statement)."""
 
 
 def table_name(table: Any) -> str:

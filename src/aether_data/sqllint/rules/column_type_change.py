@@ -98,4 +98,5 @@ RULE = Rule(
     help="add a column of the new type, backfill it in batches, switch reads and writes to it, "
     "then drop the old one",
     squawk=("changing-column-type",),
+    kinds=(exp.Alter,),
 )

@@ -31,4 +31,5 @@ RULE = Rule(
     check=check,
     help="stop reading and writing it in one release, drop it in a later one",
     squawk=("ban-drop-column",),
+    kinds=(exp.Alter,),
 )

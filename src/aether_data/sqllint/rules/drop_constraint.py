@@ -39,4 +39,5 @@ RULE = Rule(
     dialects=frozenset({"postgres", "duckdb", "mysql"}),
     help="make sure nothing relies on it; to replace it, add the new one before dropping",
     squawk=("ban-drop-constraint",),
+    kinds=(exp.Alter,),
 )

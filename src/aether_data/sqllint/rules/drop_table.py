@@ -28,4 +28,5 @@ RULE = Rule(
     check=check,
     help="stop using it in one release, drop it in a later one, and keep a backup",
     squawk=("ban-drop-table", "ban-drop-schema", "ban-drop-database"),
+    kinds=(exp.Drop,),
 )

@@ -53,4 +53,5 @@ RULE = Rule(
     dialects=POSTGRES,
     help="add the column with a DEFAULT, or add it nullable, backfill, then SET NOT NULL safely",
     squawk=("adding-required-field",),
+    kinds=(exp.Alter,),
 )

@@ -41,4 +41,5 @@ RULE = Rule(
     dialects=POSTGRES,
     help="use text, with a CHECK on its length if the limit matters",
     squawk=("prefer-text-field", "ban-char-field"),
+    kinds=(exp.Create, exp.Alter),
 )

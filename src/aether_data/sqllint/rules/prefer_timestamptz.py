@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sqlglot import exp
+
 from ..findings import Severity
 from ._base import POSTGRES, Context, Hit, Rule, Statement
 from ._types import defined_columns, element_type, qualified, type_name
@@ -27,4 +29,5 @@ RULE = Rule(
     dialects=POSTGRES,
     help="use timestamptz, which stores an instant",
     squawk=("prefer-timestamptz",),
+    kinds=(exp.Create, exp.Alter),
 )

@@ -55,4 +55,5 @@ RULE = Rule(
     check=check,
     help="add the new column, write both, move the readers, then drop the old one",
     squawk=("renaming-column",),
+    kinds=(exp.Alter,),
 )

@@ -90,4 +90,5 @@ RULE = Rule(
     help="add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it, then SET NOT NULL "
     "(PostgreSQL 12+ skips the scan) and drop the CHECK",
     squawk=("adding-not-nullable-field",),
+    kinds=(exp.Alter,),
 )

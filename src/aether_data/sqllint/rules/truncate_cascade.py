@@ -33,4 +33,5 @@ RULE = Rule(
     dialects=POSTGRES,
     help="truncate the referencing tables by name, or delete the rows you mean",
     squawk=("ban-truncate-cascade",),
+    kinds=(exp.TruncateTable,),
 )

@@ -34,4 +34,5 @@ RULE = Rule(
     check=check,
     severity=Severity.WARNING,
     help="suppress with `-- aether-lint: ignore=unanalysed-statement` once reviewed",
+    kinds=(exp.Command,),
 )

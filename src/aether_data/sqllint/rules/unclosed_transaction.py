@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sqlglot import exp
+
 from ._base import Context, Hit, Rule, Statement, is_begin, is_end
 
 __all__ = ["RULE", "check"]
@@ -26,4 +28,5 @@ RULE = Rule(
     check=check,
     help="end the transaction with COMMIT in the same file",
     squawk=("ban-uncommitted-transaction",),
+    kinds=(exp.Transaction, exp.Alias),
 )

@@ -110,4 +110,5 @@ RULE = Rule(
     help="add the column without a default (or a constant one), then backfill it in batches "
     "and SET DEFAULT for new rows",
     squawk=("adding-field-with-default",),
+    kinds=(exp.Alter,),
 )
