@@ -52,7 +52,7 @@ LOCAL_DISK: dict[str, str] = {
         "builds its >5 MB folder with os.makedirs / shutil.copy under _get_os_path "
         "(tests/jupyter/test_contents.py checks max_copy_folder_size_mb on a session)"
     ),
-    "test_manager.py::test_delete_non_empty_folder[True-False-None]": (
+    "test_manager.py::test_delete_non_empty_folder[*-True-False-None]": (
         "the expected outcome depends on whether root_dir and the home folder share a device "
         "(send2trash's local trash)"
     ),
@@ -117,6 +117,12 @@ def _version_mismatch() -> str | None:
     )
 
 
+def _matches(key: str, pattern: str) -> bool:
+    """``pattern`` with one ``*`` (any parameters before the ones named)."""
+    start, star, end = pattern.partition("*")
+    return bool(star) and key.startswith(start) and key.endswith(end)
+
+
 def _key(item: pytest.Item) -> str:
     return f"{item.path.name}::{item.name}"
 
@@ -142,8 +148,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if HERE not in item.path.parents:
             continue
         _use_aether_manager(item)
-        base = f"{item.path.name}::{item.name.split('[')[0]}"
-        reason = LOCAL_DISK.get(_key(item)) or LOCAL_DISK.get(base)
+        key = _key(item)
+        base = key.split("[")[0]
+        reason = LOCAL_DISK.get(base) or next(
+            (why for pattern, why in LOCAL_DISK.items() if _matches(key, pattern)), None
+        )
         if reason is not None:
             item.add_marker(pytest.mark.skip(reason=f"inspects the local disk: {reason}"))
 
