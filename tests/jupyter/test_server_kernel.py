@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from aether_jupyter import AetherContentsManager
-
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
-pytest.importorskip("duckdb")
-pytest.importorskip("ipykernel")
 
 QUERY = """
 import duckdb
