@@ -74,8 +74,8 @@ def jupyter_launch(
     no_browser: bool = False,
 ) -> tuple[list[str], dict[str, str]]:
     """The command line (``argv[0]`` is this Python) and environment of the Jupyter process;
-    writes the kernelspec. ``Invalid`` when Jupyter is missing, ``NotFound`` for an unknown
-    session."""
+    writes the kernelspec. ``MissingExtra`` when Jupyter is missing, ``Invalid`` when
+    JupyterLab is asked for but missing, ``NotFound`` for an unknown session."""
     app = _application(lab)
     with connect(settings) as conn:
         conn.api.get_session(session)
@@ -86,8 +86,7 @@ def jupyter_launch(
 
 def _application(lab: bool | None) -> str:
     if not _installed("jupyter_server"):
-        # exit 2 like other unusable requests: nothing can start without the extra
-        raise Invalid(str(MissingExtra("jupyter_server", "jupyter", "aether jupyter")))
+        raise MissingExtra("jupyter_server", "jupyter", "aether jupyter")  # exit 7
     has_lab = _installed("jupyterlab")
     if lab and not has_lab:
         raise Invalid("JupyterLab is not installed: pip install jupyterlab, or pass --server")
