@@ -10,14 +10,15 @@ from collections.abc import Iterator
 
 from ..findings import Severity
 from ._base import POSTGRES, Context, Hit, Rule, Statement
-from ._locks import first_lock, lock_timeout_set, strong_lock
+from ._locks import first_lock, lock_timeout_set
 
 __all__ = ["RULE", "check"]
 
 
 def check(statement: Statement, context: Context) -> Iterator[Hit]:
-    if "lock_timeout" in context.settings or strong_lock(statement.node, set(), set()) is None:
-        return  # (what earlier statements created only takes locks away)
+    if "lock_timeout" in context.settings:
+        return
+    # The file's first lock is found once (and kept): asking per statement costs nothing.
     where, found = first_lock(context.statements or (statement,))
     if found is not None and where == context.index and not lock_timeout_set(context):
         what, node = found
