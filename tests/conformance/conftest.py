@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from aether_data.client import AetherClient
-from aether_data.service import open_services
+from aether_data.service import Services, open_services
 from aether_data.settings import Settings
 from aether_data.wire import DatasetsAPI, LintAPI, WorkspaceAPI
 
@@ -49,18 +49,26 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WorkspaceAPI
             yield client
 
 
+def _with_workspace(
+    request: pytest.FixtureRequest, tmp_path: Path, embedded_api: Callable[[Services], Any]
+) -> Iterator[tuple[WorkspaceAPI, Any]]:
+    """The workspace and another API of the same services: embedded (``embedded_api`` picks
+    it) or over HTTP (the client implements them all)."""
+    if request.param == "embedded":
+        with open_services(Settings.for_home(tmp_path / "home")) as services:
+            yield services.workspace(), embedded_api(services)
+        return
+    server = request.getfixturevalue("shared_server")
+    with AetherClient(server.url, server.token) as client:
+        yield client, client
+
+
 @pytest.fixture(params=API_KINDS)
 def pair(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[WorkspaceAPI, DatasetsAPI]]:
     """The workspace and the datasets API, embedded or over HTTP."""
-    if request.param == "embedded":
-        with open_services(Settings.for_home(tmp_path / "home")) as services:
-            yield services.workspace(), services.datasets_api()
-        return
-    server = request.getfixturevalue("shared_server")
-    with AetherClient(server.url, server.token) as client:
-        yield client, client
+    yield from _with_workspace(request, tmp_path, lambda services: services.datasets_api())
 
 
 @pytest.fixture(params=API_KINDS)
@@ -68,13 +76,7 @@ def lint_pair(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[WorkspaceAPI, LintAPI]]:
     """The workspace and the lint API, embedded or over HTTP."""
-    if request.param == "embedded":
-        with open_services(Settings.for_home(tmp_path / "home")) as services:
-            yield services.workspace(), services.lint_api()
-        return
-    server = request.getfixturevalue("shared_server")
-    with AetherClient(server.url, server.token) as client:
-        yield client, client
+    yield from _with_workspace(request, tmp_path, lambda services: services.lint_api())
 
 
 @pytest.fixture
