@@ -203,6 +203,27 @@ def test_stat_and_listdir_with_pages(admin: httpx.Client, session_id: str) -> No
     assert_problem(admin.get(url, params={"limit": 0}), 400)
 
 
+def test_reads_at_a_checkpoint(admin: httpx.Client, session_id: str) -> None:
+    old = _put(admin, session_id, "d/a.txt", b"0123456789").json()
+    assert admin.post(f"/v1/sessions/{session_id}/checkpoints", json={"name": "v1"}).is_success
+    _put(admin, session_id, "d/a.txt", b"changed")
+    url, at = f"/v1/sessions/{session_id}/files/d/a.txt", {"at": "v1"}
+
+    head = admin.head(url, params=at)
+    assert (head.status_code, head.headers["etag"]) == (200, f'"{old["id"]}"')
+    assert head.headers["content-length"] == "10"
+    part = admin.get(url, params=at, headers={"Range": "bytes=2-4"})
+    assert (part.status_code, part.content) == (206, b"234")
+    cached = admin.get(url, params=at, headers={"If-None-Match": f'"{old["id"]}"'})
+    assert cached.status_code == 304
+    assert admin.get(url).content == b"changed"
+    problem = assert_problem(admin.get(f"/v1/sessions/{session_id}/files/d", params=at), 400)
+    assert "is a folder" in problem["detail"]
+    assert_problem(admin.get(url, params={"at": "v9"}), 404, "not-found")
+    assert admin.head(url, params={"at": "v9"}).status_code == 404
+    assert_problem(admin.get(url, params={"at": "bad name"}), 400, "invalid")
+
+
 def test_mkdir_rmdir_symlink_rename(admin: httpx.Client, session_id: str) -> None:
     base = f"/v1/sessions/{session_id}"
     assert admin.post(f"{base}/dirs", json={"path": "x/y"}).status_code == 204

@@ -77,6 +77,7 @@ def test_the_sync_client_is_a_workspace_api() -> None:
             "path",
             "start",
             "length",
+            "at",
         }
 
 
@@ -99,6 +100,16 @@ def test_urls_headers_and_token() -> None:
     assert "if-none-match" not in update.headers
     assert create.headers["if-none-match"] == "*"
     assert create.url.params["executable"] == "true"
+
+
+def test_at_is_a_query_parameter_of_the_read_routes() -> None:
+    seen: list[httpx.Request] = []
+    with client_with(recording(seen)) as client:
+        client.stat("s-1", "a.txt", at="v1")
+        client.read("s-1", "a.txt", at="v1")
+        client.download("s-1", "a.txt", io.BytesIO(), at="v1")
+        client.stat("s-1", "a.txt")
+    assert [r.url.params.get("at") for r in seen] == ["v1", "v1", "v1", None]
 
 
 def test_dot_segments_reach_the_server_intact() -> None:

@@ -42,6 +42,13 @@ from aether_data.wire import (
 __all__ = ["FilesController"]
 
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Items per page.")]
+At = Annotated[
+    str | None,
+    QueryParameter(
+        description="Read the tree as it was at this checkpoint of the session (its name) or "
+        "commit reachable from it; the tree as it is now when absent."
+    ),
+]
 AnyRequest = Request[Any, Any, Any]
 _READ, _WRITE = Scope.SESSION_READ.value, Scope.SESSION_WRITE.value
 _DELETE = Scope.SESSION_DELETE.value
@@ -72,11 +79,11 @@ def _wanted_range(request: AnyRequest, entry: Entry) -> tuple[int, int] | None:
     return parse_range(request.headers.get("range"), entry.size)
 
 
-def _open(ws: WorkspaceAPI, session_id: str, path: str) -> tuple[Entry, BinaryIO]:
+def _open(ws: WorkspaceAPI, session_id: str, path: str, at: str | None) -> tuple[Entry, BinaryIO]:
     try:
-        return ws.open_reader(session_id, path)  # type: ignore[attr-defined]
+        return ws.open_reader(session_id, path, at=at)  # type: ignore[attr-defined]
     except Invalid:
-        if ws.stat(session_id, path).kind == "dir":
+        if ws.stat(session_id, path, at=at).kind == "dir":
             raise Invalid(
                 f"{path!r} is a folder; list it with /v1/sessions/{session_id}/entries?path={path}"
             ) from None
@@ -133,25 +140,35 @@ class FilesController(Controller):
     tags = ["files"]
 
     @operation("GET", "/entry", scope=_READ, summary="Stat a path")
-    def stat(self, ws: WorkspaceDep, session_id: FromPath[str], path: FromQuery[str] = "") -> Entry:
-        return ws.stat(session_id, path)
+    def stat(
+        self, ws: WorkspaceDep, session_id: FromPath[str], path: FromQuery[str] = "", at: At = None
+    ) -> Entry:
+        return ws.stat(session_id, path, at=at)
 
     @operation("GET", "/entries", scope=_READ, summary="List a folder")
     def listdir(
         self,
         ws: WorkspaceDep,
         session_id: FromPath[str],
+        *,
         path: FromQuery[str] = "",
+        at: At = None,
         cursor: FromQuery[str | None] = None,
         limit: Limit = 1000,
     ) -> Page[Entry]:
-        return page_of(ws.listdir(session_id, path), lambda entry: entry.name, cursor, limit)
+        entries = ws.listdir(session_id, path, at=at)
+        return page_of(entries, lambda entry: entry.name, cursor, limit)
 
     @operation("GET", "/files/{path:path}", scope=_READ, summary="Read a file", media_type=_OCTETS)
     def read_file(
-        self, request: AnyRequest, ws: WorkspaceDep, session_id: FromPath[str], path: FromPath[str]
+        self,
+        request: AnyRequest,
+        ws: WorkspaceDep,
+        session_id: FromPath[str],
+        path: FromPath[str],
+        at: At = None,
     ) -> Response | Stream:
-        entry, reader = _open(ws, session_id, path_from_raw(request, _PATH_AT, path))
+        entry, reader = _open(ws, session_id, path_from_raw(request, _PATH_AT, path), at)
         try:
             return _file_response(request, entry, reader)
         except BaseException:
@@ -160,9 +177,14 @@ class FilesController(Controller):
 
     @operation("HEAD", "/files/{path:path}", scope=_READ, summary="Stat a file by its headers")
     def head_file(
-        self, request: AnyRequest, ws: WorkspaceDep, session_id: FromPath[str], path: FromPath[str]
+        self,
+        request: AnyRequest,
+        ws: WorkspaceDep,
+        session_id: FromPath[str],
+        path: FromPath[str],
+        at: At = None,
     ) -> Response[None]:
-        entry = ws.stat(session_id, path_from_raw(request, _PATH_AT, path))
+        entry = ws.stat(session_id, path_from_raw(request, _PATH_AT, path), at=at)
         status = 200 if _check_conditions(request, entry) else 304
         return Response(None, status_code=status, headers=_headers(entry))
 

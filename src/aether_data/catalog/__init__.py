@@ -7,6 +7,7 @@ knowledge entries of sessions and sources, the audit log of events and the messa
 
 from __future__ import annotations
 
+from ._checks import checkpoint_name as check_checkpoint_name
 from ._checks import ref_name as check_ref_name
 from .base import Catalog
 from .records import (
@@ -58,5 +59,6 @@ __all__ = [
     "SourceRecord",
     "SqlCatalog",
     "TokenRecord",
+    "check_checkpoint_name",
     "check_ref_name",
 ]

@@ -276,27 +276,28 @@ def export(session_id: str, out: BinaryIO, *, format: ExportFormat = "tar") -> P
 
 
 # ----------------------------------------------------------------------------- files
-def stat(session_id: str, path: str) -> Plan[Entry]:
-    """``GET /v1/sessions/{id}/entry?path=``."""
+def stat(session_id: str, path: str, *, at: str | None = None) -> Plan[Entry]:
+    """``GET /v1/sessions/{id}/entry?path=&at=``."""
     url = _session(session_id, "entry")
-    return (yield from json_call("GET", url, Entry, params={"path": path}))
+    return (yield from json_call("GET", url, Entry, params={"path": path, "at": at}))
 
 
-def listdir(session_id: str, path: str = "") -> Plan[list[Entry]]:
-    """``GET /v1/sessions/{id}/entries?path=``, every page."""
+def listdir(session_id: str, path: str = "", *, at: str | None = None) -> Plan[list[Entry]]:
+    """``GET /v1/sessions/{id}/entries?path=&at=``, every page."""
     url = _session(session_id, "entries")
-    return (yield from _all_pages(url, Entry, {"path": path}))
+    return (yield from _all_pages(url, Entry, {"path": path, "at": at}))
 
 
-def read(session_id: str, path: str, start: int = 0, length: int = -1) -> Plan[bytes]:
-    """``GET /v1/sessions/{id}/files/{path}`` with a ``Range`` header for part of a file."""
+def read(
+    session_id: str, path: str, start: int = 0, length: int = -1, *, at: str | None = None
+) -> Plan[bytes]:
+    """``GET /v1/sessions/{id}/files/{path}?at=`` with a ``Range`` header for part of a file."""
     if start < 0:
         raise Invalid(f"cannot read from a negative offset ({start})")
     # A zero-length read still asks for one byte, so a missing file or a folder is an error.
     ask = 1 if length == 0 else length
-    call = Call(
-        "GET", file_url(session_id, "files", path), headers=_range(start, ask), accept=(416,)
-    )
+    url = file_url(session_id, "files", path)
+    call = Call("GET", url, params={"at": at}, headers=_range(start, ask), accept=(416,))
     reply = yield call
     assert reply is not None
     if reply.status == 416 or length == 0:
@@ -312,9 +313,10 @@ def _range(start: int, length: int) -> dict[str, str]:
     return {"Range": f"bytes={start}-{start + length - 1}"}
 
 
-def download(session_id: str, path: str, out: BinaryIO) -> Plan[Entry]:
-    """``GET /v1/sessions/{id}/files/{path}`` streamed into ``out``."""
-    reply = yield Call("GET", file_url(session_id, "files", path), sink=out)
+def download(session_id: str, path: str, out: BinaryIO, *, at: str | None = None) -> Plan[Entry]:
+    """``GET /v1/sessions/{id}/files/{path}?at=`` streamed into ``out``."""
+    url = file_url(session_id, "files", path)
+    reply = yield Call("GET", url, params={"at": at}, sink=out)
     assert reply is not None
     return Entry(
         name=path.rstrip("/").rsplit("/", 1)[-1],

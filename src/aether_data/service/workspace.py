@@ -425,29 +425,42 @@ class EmbeddedWorkspace:
             raise Invalid(f"unknown export format {format!r}: use tar, tar.gz or zip")
 
     # ----------------------------------------------------------------- files
-    def stat(self, session_id: str, path: str) -> Entry:
-        item = self._sessions.stat(self._session(session_id), path)
+    def stat(self, session_id: str, path: str, *, at: str | None = None) -> Entry:
+        item = self._sessions.stat(self._session(session_id), path, at=at)
         return to.entry(item, name=item.name if path.strip("/") else "")
 
-    def listdir(self, session_id: str, path: str = "") -> list[Entry]:
-        return [to.entry(e) for e in self._sessions.listdir(self._session(session_id), path)]
+    def listdir(self, session_id: str, path: str = "", *, at: str | None = None) -> list[Entry]:
+        found = self._sessions.listdir(self._session(session_id), path, at=at)
+        return [to.entry(e) for e in found]
 
-    def read(self, session_id: str, path: str, start: int = 0, length: int = -1) -> bytes:
+    def read(
+        self,
+        session_id: str,
+        path: str,
+        start: int = 0,
+        length: int = -1,
+        *,
+        at: str | None = None,
+    ) -> bytes:
         if start < 0:
             raise Invalid("start must not be negative")
-        return self._sessions.read(self._session(session_id), path, start, length)
+        return self._sessions.read(self._session(session_id), path, start, length, at=at)
 
-    def open_reader(self, session_id: str, path: str) -> tuple[Entry, BlobReader]:
-        """The entry at ``path`` and a seekable reader over its bytes (close it when done).
-        Not part of ``WorkspaceAPI``: the HTTP service streams files with it."""
-        sid = self._session(session_id)
-        item = self._sessions.stat(sid, path)
+    def open_reader(
+        self, session_id: str, path: str, *, at: str | None = None
+    ) -> tuple[Entry, BlobReader]:
+        """The entry at ``path`` (at ``at``, as ``stat`` takes it) and a seekable reader over
+        its bytes (close it when done). Not part of ``WorkspaceAPI``: the HTTP service
+        streams files with it."""
+        item = self._sessions.stat(self._session(session_id), path, at=at)
         if item.kind is EntryKind.DIR:
             raise Invalid(f"{path!r} is a folder, not a file")
         return to.entry(item), self._store.open(item.id)
 
-    def download(self, session_id: str, path: str, out: BinaryIO) -> Entry:
-        found, reader = self.open_reader(session_id, path)
+    def download(
+        self, session_id: str, path: str, out: BinaryIO, *, at: str | None = None
+    ) -> Entry:
+        found, reader = self.open_reader(session_id, path, at=at)
         with reader:
             shutil.copyfileobj(reader, out, _COPY_PIECE)
         return found

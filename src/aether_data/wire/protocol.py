@@ -32,10 +32,10 @@ GET    /sessions/{id}/manifest?prefix=&cursor=&limit=   manifest                
 GET    /sessions/{id}/diff?against=&prefix=&cursor=&... diff                        session.read
        &datasets=
 GET    /sessions/{id}/export?format=tar|tar.gz|zip      export                      session.read
-GET    /sessions/{id}/entry?path=                       stat                        session.read
-GET    /sessions/{id}/entries?path=&cursor=&limit=      listdir                     session.read
-GET    /sessions/{id}/files/{path}   (Range, ETag)      read / download             session.read
-HEAD   /sessions/{id}/files/{path}                      stat                        session.read
+GET    /sessions/{id}/entry?path=&at=                   stat                        session.read
+GET    /sessions/{id}/entries?path=&at=&cursor=&limit=  listdir                     session.read
+GET    /sessions/{id}/files/{path}?at=  (Range, ETag)   read / download             session.read
+HEAD   /sessions/{id}/files/{path}?at=                  stat                        session.read
 PUT    /sessions/{id}/files/{path}?executable=          write                       session.write
        (If-Match: "<id>" | If-None-Match: *)
 DELETE /sessions/{id}/files/{path}?recursive=           delete                      session.delete
@@ -232,19 +232,35 @@ class WorkspaceAPI(Protocol):
         ...
 
     # ----------------------------------------------------------------- files
-    def stat(self, session_id: str, path: str) -> Entry:
-        """The entry at ``path`` (``""`` is the root folder); ``NotFound`` if none."""
+    def stat(self, session_id: str, path: str, *, at: str | None = None) -> Entry:
+        """The entry at ``path`` (``""`` is the root folder); ``NotFound`` if none.
+
+        ``at`` (here and in ``listdir``, ``read``, ``download``): read the session's tree as
+        it was at one of its checkpoints (by name) or at a commit id reachable from the
+        commit it started from, instead of as it is now (None); no session is made, and it
+        works for ARCHIVED and RETIRED sessions too. ``NotFound`` names an unknown ``at``,
+        ``Invalid`` a malformed one."""
         ...
 
-    def listdir(self, session_id: str, path: str = "") -> list[Entry]:
+    def listdir(self, session_id: str, path: str = "", *, at: str | None = None) -> list[Entry]:
         """The entries of a folder, by name."""
         ...
 
-    def read(self, session_id: str, path: str, start: int = 0, length: int = -1) -> bytes:
+    def read(
+        self,
+        session_id: str,
+        path: str,
+        start: int = 0,
+        length: int = -1,
+        *,
+        at: str | None = None,
+    ) -> bytes:
         """Bytes of a file from ``start`` (``length`` of them; all when negative)."""
         ...
 
-    def download(self, session_id: str, path: str, out: BinaryIO) -> Entry:
+    def download(
+        self, session_id: str, path: str, out: BinaryIO, *, at: str | None = None
+    ) -> Entry:
         """Stream a whole file into ``out``."""
         ...
 

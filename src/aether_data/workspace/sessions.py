@@ -36,6 +36,7 @@ from aether_data.objects import EntryKind, Tree, TreeEntry
 from aether_data.storage._reader import BlobReader
 from aether_data.storage.base import ObjectStore
 from aether_data.workspace._turns import Turns, back_off
+from aether_data.workspace._versions import tree_at
 from aether_data.workspace._view import EMPTY_TREE, LayeredOverlay, OverlayIndex, SessionView
 from aether_data.workspace.merge import merge_trees
 from aether_data.workspace.paths import normalize_path, parent_and_name, split_path
@@ -58,6 +59,7 @@ SessionRef = SessionRecord | SessionId
 """A session by id, or by a record just read (which saves reading it again)."""
 _MAX_ATTEMPTS = 100
 _OVERLAY_CACHE = 256
+_NO_CHANGES = OverlayIndex({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +189,14 @@ class Sessions:
         """Sessions, filtered by status, source or tag, paged by cursor."""
         return self.catalog.list_sessions(**filters)  # type: ignore[arg-type]
 
-    def view(self, session: SessionRef) -> SessionView:
-        """The session's tree at its current version (at ``session``'s, for a record)."""
+    def view(self, session: SessionRef, at: str | None = None) -> SessionView:
+        """The session's tree at its current version (at ``session``'s, for a record), or at
+        ``at``: one of its checkpoints (by name) or a commit reachable from it."""
         record = self._record(session)
+        if at is not None:
+            return SessionView(
+                self.store, tree_at(self.store, self.catalog, record, at), _NO_CHANGES
+            )
         return SessionView(self.store, record.base_tree, self._overlay(record))
 
     def _record(self, session: SessionRef) -> SessionRecord:
@@ -209,37 +216,46 @@ class Sessions:
                 self._overlays.popitem(last=False)
         return index
 
-    def stat(self, session: SessionRef, path: str) -> TreeEntry:
-        """The entry at ``path``; ``NotFound`` if there is none."""
+    def stat(self, session: SessionRef, path: str, *, at: str | None = None) -> TreeEntry:
+        """The entry at ``path`` (at ``at``, as ``view`` takes it); ``NotFound`` if none."""
         canonical = normalize_path(path, allow_root=True)
         record = self._record(session)
-        entry = self.view(record).lookup(canonical)
+        entry = self.view(record, at).lookup(canonical)
         if entry is None:
-            raise NotFound(f"{canonical!r} does not exist in session {record.id}")
+            raise _missing(canonical, record, at)
         return entry
 
-    def open(self, session_id: SessionRef, path: str) -> BlobReader:
+    def open(self, session_id: SessionRef, path: str, *, at: str | None = None) -> BlobReader:
         """A seekable reader over a file; links are not followed (their target text is read)."""
-        entry = self.stat(session_id, path)
+        entry = self.stat(session_id, path, at=at)
         if entry.kind is EntryKind.DIR:
             raise Invalid(f"{path!r} is a folder, not a file")
         return self.store.open(entry.id)
 
-    def read(self, session_id: SessionRef, path: str, start: int = 0, length: int = -1) -> bytes:
+    def read(
+        self,
+        session_id: SessionRef,
+        path: str,
+        start: int = 0,
+        length: int = -1,
+        *,
+        at: str | None = None,
+    ) -> bytes:
         """Bytes of a file, from ``start``, ``length`` of them (all when negative)."""
-        with self.open(session_id, path) as reader:
+        with self.open(session_id, path, at=at) as reader:
             reader.seek(start)
             return reader.read(length)
 
-    def listdir(self, session: SessionRef, path: str = "") -> list[TreeEntry]:
+    def listdir(
+        self, session: SessionRef, path: str = "", *, at: str | None = None
+    ) -> list[TreeEntry]:
         """Entries of a folder; ``NotFound`` / ``Invalid`` if it is missing or not a folder."""
         canonical = normalize_path(path, allow_root=True)
         record = self._record(session)
-        session_id = record.id
-        view = self.view(record)
+        view = self.view(record, at)
         entry = view.lookup(canonical)
         if entry is None:
-            raise NotFound(f"{canonical!r} does not exist in session {session_id}")
+            raise _missing(canonical, record, at)
         if entry.kind is not EntryKind.DIR:
             raise Invalid(f"{canonical!r} is a {entry.kind.value}, not a folder")
         return view.listdir(canonical)
@@ -588,6 +604,11 @@ class Sessions:
                 except PreconditionFailed:
                     continue
         raise Conflict(f"session {session_id} kept changing")
+
+
+def _missing(path: str, record: SessionRecord, at: str | None) -> NotFound:
+    where = f"session {record.id}" if at is None else f"session {record.id} at {at}"
+    return NotFound(f"{path!r} does not exist in {where}")
 
 
 def _rename_plan(
