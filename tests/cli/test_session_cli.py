@@ -96,6 +96,23 @@ def test_lifecycle_end_to_end(home: Path, tmp_path: Path) -> None:
     assert [s["id"] for s in listed] == [sid]
 
 
+def test_cat_and_ls_at_a_checkpoint(home: Path, tmp_path: Path) -> None:
+    sid = run(home, "session", "create").stdout.strip()
+    local = tmp_path / "a.csv"
+    local.write_text("id\n1\n")
+    run(home, "cp", str(local), f"aether://{sid}/data/a.csv")
+    run(home, "checkpoint", "create", sid, "--name", "one")
+    run(home, "rm", "-r", f"aether://{sid}/data")
+
+    target = f"aether://{sid}/data/a.csv"
+    assert run(home, "cat", target, "--at", "one").stdout == "id\n1\n"
+    listed = json.loads(run(home, "ls", f"aether://{sid}/data", "--at", "one", "--json").stdout)
+    assert [e["name"] for e in listed] == ["a.csv"]
+    assert "nosuch" in run(home, "cat", target, "--at", "nosuch", check=3).stderr
+    assert "checkpoint" in run(home, "cat", target, "--at", "no good", check=2).stderr
+    run(home, "cat", target, check=3)  # gone from the session as it is now
+
+
 def test_conflicting_commit_exits_4_and_lists_paths(home: Path, tmp_path: Path) -> None:
     run(home, "source", "create", "s", "--from", str(STARTER))
     one = run(home, "session", "create", "--source", "s").stdout.strip()

@@ -20,24 +20,33 @@ __all__ = ["cat_command", "cp_command", "ls_command", "mv_command", "rm_command"
 _SPOOL = 64 << 20  # a copy between sessions stays in memory up to this size
 
 
+_at_option = click.option(
+    "--at",
+    metavar="CHECKPOINT",
+    help="As it was at this checkpoint of the session (or a commit id it reaches).",
+)
+
+
 @cli.command("cat")
 @click.argument("target")
+@_at_option
 @pass_api
-def cat_command(api: WorkspaceAPI, target: str) -> None:
+def cat_command(api: WorkspaceAPI, target: str, at: str | None) -> None:
     """Print a session file: aether://SESSION/path."""
     where = parse_target(target, allow_root=False)
-    api.download(where.session, where.path, sys.stdout.buffer)
+    api.download(where.session, where.path, sys.stdout.buffer, at=at)
     sys.stdout.buffer.flush()
 
 
 @cli.command("ls")
 @click.argument("target")
+@_at_option
 @json_option
 @pass_api
-def ls_command(api: WorkspaceAPI, target: str, as_json: bool) -> None:
+def ls_command(api: WorkspaceAPI, target: str, at: str | None, as_json: bool) -> None:
     """List a folder of a session: aether://SESSION[/path]."""
     where = parse_target(target)
-    rows = api.listdir(where.session, where.path)
+    rows = api.listdir(where.session, where.path, at=at)
     emit(
         as_json,
         [{"name": e.name, "kind": e.kind, "size": e.size, "id": e.id} for e in rows],
