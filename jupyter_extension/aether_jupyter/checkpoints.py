@@ -10,15 +10,13 @@ marker checkpoint ``deleted-<name>`` that hides it (the snapshot itself stays, s
 with ``aether session restore``); and checkpoints stay with the path they were taken for when
 a file is renamed (they cannot be renamed).
 
-Reading one file as it was at a checkpoint: ``WorkspaceAPI`` has no read at a checkpoint, so a
-restore first asks ``diff(against=checkpoint, prefix=path)`` (nothing to do when the file did
-not change), then reads the file from a short-lived session started from the checkpoint
-(``create_session(checkpoint=...)``, O(1)), writes it back, and retires that session.
+A restore first asks ``diff(against=checkpoint, prefix=path)`` (nothing to do when the file
+did not change), then reads the file as it was at the checkpoint (``download(..., at=...)``,
+no other session is made) and writes it back.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 from datetime import UTC, datetime
@@ -89,29 +87,11 @@ class AetherCheckpoints(AsyncCheckpoints):
             return  # the file is as it was
         if change.old is None:
             raise web_error(404, f"{path} is not in checkpoint {checkpoint_id}")
-        data = await self._read_at(checkpoint_id, path)
+        out = BytesIO()
         with translated(path):
-            entry = await self.manager.call("write", path, data)
+            await self.manager.call("download", path, out, at=checkpoint_id)
+            entry = await self.manager.call("write", path, out.getvalue())
         self.manager.times.changed(path, entry.id)
-
-    async def _read_at(self, checkpoint_id: str, path: str) -> bytes:
-        manager = self.manager
-        with translated(path):
-            scratch = await _in_thread(
-                manager,
-                "create_session",
-                checkpoint=(manager.session, checkpoint_id),
-                name=f"jupyter-restore-{secrets.token_hex(3)}",
-                tags=["jupyter-restore"],
-            )
-        try:
-            out = BytesIO()
-            with translated(path):
-                await _in_thread(manager, "download", scratch.id, path, out)
-            return out.getvalue()
-        finally:
-            with translated(path):
-                await _in_thread(manager, "retire", scratch.id)
 
     async def delete_checkpoint(self, checkpoint_id: str, path: str) -> None:
         path = path.strip("/")
@@ -162,9 +142,3 @@ class AetherCheckpoints(AsyncCheckpoints):
 
 def _model(checkpoint: Checkpoint) -> dict[str, Any]:
     return {"id": checkpoint.name, "last_modified": checkpoint.created_at}
-
-
-async def _in_thread(manager: AetherContentsManager, method: str, *args: Any, **kwargs: Any) -> Any:
-    """A ``WorkspaceAPI`` call that names its own session (``manager.call`` passes the
-    manager's)."""
-    return await asyncio.to_thread(getattr(manager.api, method), *args, **kwargs)

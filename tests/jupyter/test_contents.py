@@ -146,7 +146,7 @@ async def test_a_stale_save_gets_a_conflict(target: Any) -> None:
 
 
 async def test_checkpoint_restore_puts_back_one_file(
-    cm: AetherContentsManager, target: Any
+    cm: AetherContentsManager, counted: Counting, target: Any
 ) -> None:
     api, session = target
     await cm.save({"type": "file", "format": "text", "content": "v1"}, "a.txt")
@@ -154,9 +154,12 @@ async def test_checkpoint_restore_puts_back_one_file(
     checkpoint = await cm.create_checkpoint("a.txt")
     await cm.save({"type": "file", "format": "text", "content": "v2"}, "a.txt")
     await cm.save({"type": "file", "format": "text", "content": "other v2"}, "b.txt")
+    counted.reset()
     await cm.restore_checkpoint(checkpoint["id"], "a.txt")
     assert api.read(session, "a.txt") == b"v1"
     assert api.read(session, "b.txt") == b"other v2"
+    assert "create_session" not in counted.calls  # read at the checkpoint, in place
+    assert counted.calls["download"] == 1
     assert await cm.list_checkpoints("a.txt") == [checkpoint]
     await cm.delete_checkpoint(checkpoint["id"], "a.txt")
     assert await cm.list_checkpoints("a.txt") == []
