@@ -169,7 +169,7 @@ def test_an_unknown_session_is_one_clear_line(kernel: Kernel, session_id: str) -
     assert kernel.value("session.id") == session_id
 
 
-def test_a_checkpoint_never_cached_is_read_through_a_retired_scratch_session(
+def test_a_checkpoint_never_cached_is_read_at_the_checkpoint(
     kernel: Kernel, api: WorkspaceAPI, session_id: str
 ) -> None:
     api.write(session_id, "data/customers.csv", (CUSTOMERS + "13,Edsger,NL\n").encode())
@@ -178,7 +178,18 @@ def test_a_checkpoint_never_cached_is_read_through_a_retired_scratch_session(
     html = kernel.ok("%aether diff mid -- data/customers.csv").html
     assert "Edsger" in html
     assert "changed 1" in html
-    scratch = api.list_sessions(tag="aether-kernel-scratch").items
-    assert len(scratch) == 1
-    assert scratch[0].status == "RETIRED"
+    assert api.list_sessions(tag="aether-kernel-scratch").items == []  # no session made
     assert "No dataset file differs" in kernel.ok("%aether diff current current").html
+
+
+def test_a_source_never_cached_is_read_through_a_retired_scratch_session(
+    kernel: Kernel, api: WorkspaceAPI
+) -> None:
+    api.create_source("kernel-customers")
+    work = api.create_session(source="kernel-customers").id
+    api.write(work, "data/customers.csv", (CUSTOMERS + "13,Barbara,GB\n").encode())
+    api.commit(work, message="customers elsewhere")
+    html = kernel.ok("%aether diff source:kernel-customers -- data/customers.csv").html
+    assert "Barbara" in html
+    scratch = api.list_sessions(tag="aether-kernel-scratch").items
+    assert [s.status for s in scratch] == ["RETIRED"]

@@ -5,9 +5,10 @@ A side is ``current`` (the session's tree now), a checkpoint name of the session
 ``session:ID`` (another session's tree now) or ``source:NAME[@REF]``, as
 ``WorkspaceAPI.diff`` names them. The content id of each file on a side comes from the
 manifest (``current``, ``session:ID``) or from ``WorkspaceAPI.diff`` against it; the bytes
-from the cache, else from the session that holds them. A checkpoint or source holds no
-session to read from: when one of its files is not in the cache yet, a session is made from
-it to read the file and retired at the end (tagged ``aether-kernel-scratch``).
+from the cache, else from the session that holds them (a checkpoint's: the session, read
+``at`` it). A source holds no session to read from: when one of its files is not in the cache
+yet, a session is made from it to read the file and retired at the end (tagged
+``aether-kernel-scratch``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Side:
         self.session = session
         self.spec = spec
         self._reader: str | None = None
+        self._at: str | None = None
         self._scratch: str | None = None
         if spec in (CURRENT, f"session:{session.id}"):
             self._reader = session.id
@@ -46,6 +48,8 @@ class Side:
             self._reader = spec.removeprefix("session:")
             self.ids = _file_ids(session, self._reader, prefix)
         else:
+            if not spec.startswith("source:"):  # a checkpoint of the session
+                self._reader, self._at = session.id, spec
             self.ids = self._ids_against(prefix)
 
     def _ids_against(self, prefix: str) -> dict[str, str]:
@@ -59,11 +63,11 @@ class Side:
 
     def fetch(self, path: str, out: BinaryIO) -> None:
         """Write the bytes of ``path`` on this side to ``out``."""
-        self.session.api.download(self._reading_session(), path, out)
+        self.session.api.download(self._reading_session(), path, out, at=self._at)
 
     def read(self, path: str) -> bytes:
         """The bytes of the (small) file ``path`` on this side."""
-        return self.session.api.read(self._reading_session(), path)
+        return self.session.api.read(self._reading_session(), path, at=self._at)
 
     def _reading_session(self) -> str:
         if self._reader is None:
@@ -71,12 +75,8 @@ class Side:
         return self._reader
 
     def _make_scratch(self) -> str:
-        api, tags = self.session.api, [SCRATCH_TAG]
-        if self.spec.startswith("source:"):
-            name, _, ref = self.spec.removeprefix("source:").partition("@")
-            made = api.create_session(source=name, ref=ref or None, tags=tags)
-        else:
-            made = api.create_session(checkpoint=(self.session.id, self.spec), tags=tags)
+        name, _, ref = self.spec.removeprefix("source:").partition("@")
+        made = self.session.api.create_session(source=name, ref=ref or None, tags=[SCRATCH_TAG])
         return made.id
 
     def close(self) -> None:
