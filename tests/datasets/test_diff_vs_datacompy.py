@@ -140,6 +140,9 @@ def cases(draw: Callable) -> Case:
     values = {f"c{i}": draw(st.sampled_from(KINDS)) for i in range(draw(st.integers(1, 5)))}
     kinds = {"id": "int"} | ({"k2": "k2"} if len(key) == 2 else {}) | values
     ids = draw(st.lists(keys, unique_by=lambda k: k[: len(key)], max_size=25))
+    in_order = len(key) == 1 and draw(st.booleans())  # sorted by key: the hash filter's case
+    if in_order:
+        ids.sort()
     before = [dict(zip(kinds, i, strict=False)) for i in ids]
     for row in before:
         row |= {c: draw(nullable(k)) for c, k in values.items()}
@@ -164,7 +167,9 @@ def cases(draw: Callable) -> Case:
     for i in draw(st.lists(keys, unique_by=lambda k: k[: len(key)], max_size=4)):
         if i[: len(key)] not in taken:  # inserted
             after.append(dict(zip(key, i, strict=False)) | _fresh(draw, after_values))
-    if draw(st.booleans()):
+    if in_order:
+        after.sort(key=lambda row: row["id"])
+    elif draw(st.booleans()):
         after = draw(st.permutations(after))
 
     floats = [c for c, k in after_values.items() if k in ("float", "widened") and c in values]
@@ -202,10 +207,13 @@ class Outcome:
     cells: dict[str, int]  # column (B's name) -> differing cells, zeros left out
 
 
-def ours(case: Case, folder: Path) -> tuple[Outcome, dict[str, str], int]:
+def ours(
+    case: Case, folder: Path, *, hash_filter: bool = True
+) -> tuple[Outcome, dict[str, str], int]:
     """What ``diff`` finds, the columns it took as renamed, and the row groups it skipped."""
     tolerance = {c: Tolerance(abs=a, rel=r) for c, (a, r) in case.tolerances.items()}
-    with diff(*case.write(folder), key=case.key, tolerance=tolerance) as result:
+    paths = case.write(folder)
+    with diff(*paths, key=case.key, tolerance=tolerance, hash_filter=hash_filter) as result:
         summary, rows = result.summary, result.rows().to_pylist()
         renamed = dict(result.schema.renamed)
     keys = {
@@ -314,3 +322,77 @@ def test_equal_row_groups_are_skipped_and_the_counts_still_agree() -> None:
     found, skipped = check(case)
     assert found.changed == {(11,)}
     assert skipped == 3
+
+
+# -- the hash filter: pairs of rows whose values hash alike are left out unread --------------
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(case=cases())
+def test_the_hash_filter_changes_nothing_it_finds(case: Case) -> None:
+    """With and without the hash filter, the same rows, cells and renames."""
+    with tempfile.TemporaryDirectory() as folder:
+        filtered = ours(case, Path(folder))
+        compared = ours(case, Path(folder), hash_filter=False)
+    assert filtered == compared
+
+
+def hash_filtered(case: Case, folder: Path) -> tuple[bool, Outcome]:
+    tolerance = {c: Tolerance(abs=a, rel=r) for c, (a, r) in case.tolerances.items()}
+    with diff(*case.write(folder), key=case.key, tolerance=tolerance) as result:
+        used = result.hash_filtered
+    return used, ours(case, folder)[0]
+
+
+def test_the_hash_filter_leaves_out_only_rows_equal_by_value(tmp_path: Path) -> None:
+    """Floats that are equal but not alike in bits (0.0 and -0.0), NaN against NaN, NULLs and
+    a value within its tolerance: candidates by hash, equal by value."""
+    nan = float("nan")
+    before = [0.0, nan, None, 1.0, 2.0, 5.0, *range(10, 40)]
+    after = [-0.0, nan, None, 1.05, 2.5, None, *range(10, 40)]
+    case = one_column("float", before, after, (0.1, 0.0))
+    used, found = hash_filtered(case, tmp_path)
+    assert used
+    assert found.changed == {(5,), (6,)}
+    assert found == ours(case, tmp_path, hash_filter=False)[0]
+
+
+def test_the_hash_filter_compares_a_widened_column_in_the_common_type(tmp_path: Path) -> None:
+    rows = [{"id": i, "x": i * 10} for i in range(40, 0, -1)]  # in no key order
+    new = [{"id": i, "x": float(i * 10) + (0.5 if i == 7 else 0.0)} for i in range(1, 41)]
+    case = Case(["id"], {"id": "int", "x": "int"}, rows, {"id": "int", "x": "widened"}, new)
+    used, found = hash_filtered(case, tmp_path)
+    assert used
+    assert found.changed == {(7,)}
+    assert found.cells == {"x": 1}
+
+
+def test_the_hash_filter_narrows_two_column_keys(tmp_path: Path) -> None:
+    kinds = {"id": "int", "k2": "k2", "x": "string"}
+    rows = [{"id": i % 7, "k2": f"k{i}", "x": "same"} for i in range(50)]
+    new = [r | {"x": "other"} if r["k2"] == "k9" else r for r in rows[1:]]
+    used, found = hash_filtered(Case(["id", "k2"], kinds, rows, kinds, new), tmp_path)
+    assert used
+    assert (found.changed, found.removed) == ({(2, "k9")}, {(0, "k0")})
+
+
+def test_repeated_keys_are_compared_row_by_row(tmp_path: Path) -> None:
+    rows = [[{"id": i, "x": i} for i in side] for side in ([1, 2, 2, 3], [1, 2, 3, 3])]
+    kinds = {"id": "int", "x": "int"}
+    paths = Case(["id"], kinds, rows[0], kinds, rows[1]).write(tmp_path)
+    with diff(*paths, key="id") as result:
+        assert not result.hash_filtered
+        assert (result.summary.changed, result.summary.unchanged) == (0, 1)
+
+
+def test_mostly_changed_sides_are_compared_row_by_row(tmp_path: Path) -> None:
+    """Past a quarter of the rows as candidates, the filter gives up: same result."""
+    before = list(range(100))
+    after = [x + 1 if x % 3 else x for x in before]
+    used, found = hash_filtered(one_column("int", before, after), tmp_path)
+    assert not used
+    assert len(found.changed) == 66

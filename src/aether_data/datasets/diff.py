@@ -28,6 +28,7 @@ from typing import Any
 from aether_data.errors import Invalid
 
 from ._keys import KeyIssues, check_key, infer_key, key_issues, read_key_column
+from ._narrow import Hashed, narrow
 from ._render import render_html, render_text, to_jsonable
 from ._row_groups import plan_row_groups, read_groups, register_row_groups
 from ._schema_diff import SchemaDiff, common_type, compare_schemas
@@ -89,7 +90,10 @@ class DiffSummary:
 
 class DatasetDiff:
     """The result of ``diff``: ``schema``, ``summary``, ``key`` and the changed rows, kept in
-    a DuckDB table until ``close()`` (a context manager closes it too)."""
+    a DuckDB table until ``close()`` (a context manager closes it too). ``hash_filtered``:
+    whether pairs of rows whose values hash alike were left out unread (see ``diff``)."""
+
+    hash_filtered = False
 
     def __init__(
         self,
@@ -212,6 +216,7 @@ def diff(
     memory_limit: str | None = "2GB",
     threads: int | None = None,
     skip_equal_row_groups: bool = True,
+    hash_filter: bool = True,
     names: tuple[str, str] | None = None,
     temp_directory: str | os.PathLike[str] | None = None,
 ) -> DatasetDiff:
@@ -226,6 +231,9 @@ def diff(
         threads: DuckDB threads (default: one per core).
         skip_equal_row_groups: leave out Parquet row groups that are equal bytes on both
             sides.
+        hash_filter: join the rows' keys and 64-bit hashes of their values first, and
+            compare value by value only the rows whose hashes differ (far less to join when
+            few rows changed); False compares every row's values. Not with repeated keys.
         names: what error messages call the two files (default: their paths), such as
             ``("main:data/t.parquet", "s-1:data/t.parquet")`` for copies in a scratch folder.
         temp_directory: where the join spills past ``memory_limit`` (a new folder inside
@@ -239,7 +247,7 @@ def diff(
     scratch = tempfile.mkdtemp(prefix="aether-diff-", dir=where)
     con = connect(memory_limit=memory_limit, threads=threads, temp_directory=scratch)
     try:
-        return _Diff(con, before, after, scratch, names).run(
+        return _Diff(con, before, after, scratch, names, hash_filter=hash_filter).run(
             key=key,
             tolerance=tolerance,
             formats=(_format(format_before), _format(format_after)),
@@ -264,11 +272,13 @@ def _format(value: DatasetFormat | str | None) -> DatasetFormat | None:
 class _Diff:
     """One run of ``diff``: the steps share the connection and the two paths."""
 
-    def __init__(self, con: Any, before: Any, after: Any, scratch: str, names) -> None:
+    def __init__(self, con: Any, before: Any, after: Any, scratch: str, names, *, hash_filter):
         self.con, self.scratch = con, scratch
         self.paths = (os.fspath(before), os.fspath(after))
         self.names = names or self.paths
         self.plan = None  # the row groups to read, when some are skipped
+        self.hash_filter = hash_filter
+        self.hash_filtered = False
 
     def run(self, *, key, tolerance, formats, skip: bool) -> DatasetDiff:
         try:
@@ -299,9 +309,11 @@ class _Diff:
                 summary = self._keyless(schema, skipped)
             else:
                 summary = self._keyed(schema, chosen, tolerances, skipped)
-        return DatasetDiff(
+        result = DatasetDiff(
             con, schema=schema, summary=summary, key=chosen, key_source=source, scratch=self.scratch
         )
+        result.hash_filtered = self.hash_filtered
+        return result
 
     def _key(self, key, cols_a, cols_b) -> tuple[tuple[str, ...] | None, str]:
         if key is not None:
@@ -319,8 +331,10 @@ class _Diff:
     def _key_columns(self, key: tuple[str, ...]) -> tuple[Any, Any]:
         """The one key column of each side in file order, read once (None: not so read)."""
         before = self.first_key.result()
-        if before is None or self.plan is None:
-            return before, None  # after's is read by key_issues
+        if before is None:
+            return None, None  # after's is read by key_issues, if it can be
+        if self.plan is None:
+            return before, read_key_column(self.paths[1], self.formats[1], key[0])
         after = self.plan.after_column(
             before, lambda groups: read_groups(self.paths[1], key[0], groups)
         )
@@ -344,19 +358,16 @@ class _Diff:
     # ------------------------------------------------------------------- keyed
     def _keyed(self, schema, key, tolerances, skipped) -> DiffSummary:
         con = self.con
-        columns = self._key_columns(key)
-        issues = [
-            key_issues(con, f"{v}_all", key, path, fmt, column=column)
-            for v, path, fmt, column in zip("ab", self.paths, self.formats, columns, strict=True)
-        ]
         types = {c.name: c.type for c in schema.before}, {c.name: c.type for c in schema.after}
+        pairs = [p for p in schema.pairs() if p[1] not in key]
+        issues = self._key_issues(key)
         key_types = {k: common_type(con, types[0][k], types[1][k]) for k in key}
+        self.hash_filtered = self._hash_filter(key_types, pairs, types, issues)
         issues = self._exclude_repeated_keys(key_types, issues)
         sides = [
             self._usable(v, key_types, bool(issues[0].duplicate_keys or issues[1].duplicate_keys))
             for v in "ab"
         ]
-        pairs = [p for p in schema.pairs() if p[1] not in key]
         join = " AND ".join(
             f"{_cast(f'a.{quote(k)}', t)} = {_cast(f'b.{quote(k)}', t)}"
             for k, t in key_types.items()
@@ -402,6 +413,25 @@ class _Diff:
         )
         run(con, "DROP TABLE raw_detail")
         return self._keyed_summary([new for new, _ in compares], issues, skipped)
+
+    def _key_issues(self, key: tuple[str, ...]) -> list[KeyIssues]:
+        columns = self._key_columns(key)
+        return [
+            key_issues(self.con, f"{v}_all", key, path, fmt, column=column)
+            for v, path, fmt, column in zip("ab", self.paths, self.formats, columns, strict=True)
+        ]
+
+    def _hash_filter(self, key_types, pairs, types, issues) -> bool:
+        """Narrow views ``a`` and ``b`` to the rows that may differ (see ``_narrow``), when
+        asked to and the keys are not repeated: True if they were."""
+        if not self.hash_filter or any(i.duplicate_keys for i in issues):
+            return False
+        hashed: tuple[Hashed, Hashed] = ([], [])
+        for old, new in pairs:
+            common = common_type(self.con, types[0][old], types[1][new])
+            for side, name in ((0, old), (1, new)):
+                hashed[side].append((name, None if types[side][name] == common else common))
+        return narrow(self.con, key_types, hashed)
 
     def _exclude_repeated_keys(
         self, key_types: dict[str, str], issues: list[KeyIssues]

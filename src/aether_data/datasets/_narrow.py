@@ -1,0 +1,91 @@
+"""Narrowing a keyed diff to the rows that may differ, by hashing rows instead of joining them.
+
+Joining every row of two large versions builds a hash table that holds all of before's
+values, and that table is most of the cost. Most rows of a new version are unchanged, so
+this joins small rows instead:
+
+1. before's keys and a 64-bit hash of each row's compared values (``a_hashes``);
+2. after, joined to that on the key: its rows that are new or hash otherwise, and before's
+   keys that are gone or hash otherwise (``b_narrow``);
+3. before's rows of those keys (``a_narrow``).
+
+Views ``a`` and ``b`` then hold only those rows, and the exact, value by value comparison
+runs on them: the result is what comparing every row gives, unless two different rows hash
+alike (about 1 in 2**64 for each changed row). When more than a share of the rows are
+candidates, narrowing saves nothing, and the views are left as they were.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._sql import quote, run, scalar
+
+__all__ = ["MAX_SHARE", "Hashed", "narrow"]
+
+MAX_SHARE = 0.25  # candidates past this share of the rows: compare every row instead
+_KEY = "__aether_key_{}"  # before's key columns, as b_narrow carries them
+
+
+Hashed = list[tuple[str, str | None]]  # a side's compared columns, each with a type to cast to
+
+
+def narrow(con: Any, key_types: dict[str, str], hashed: tuple[Hashed, Hashed]) -> bool:
+    """Narrow views ``a`` and ``b`` to the rows that may differ: True if they were.
+
+    ``key_types``: the key columns and the type they are joined in; ``hashed``: for each
+    side, its compared columns in the same order, with the common type to cast each to
+    (None: it has that type already)."""
+    keys = list(key_types)
+    present = {v: " AND ".join(f"{v}.{quote(k)} IS NOT NULL" for k in keys) for v in "ab"}
+    cast = {v: [f"CAST({v}.{quote(k)} AS {t})" for k, t in key_types.items()] for v in "ab"}
+    carried = ", ".join(f"{c} AS {quote(_KEY.format(i))}" for i, c in enumerate(cast["a"]))
+    run(
+        con,
+        f"CREATE TEMP TABLE a_hashes AS SELECT {carried}, {_hash(hashed[0], 'a')} AS __h "
+        f"FROM a WHERE {present['a']}",
+    )
+    on = " AND ".join(f"h.{quote(_KEY.format(i))} = {c}" for i, c in enumerate(cast["b"]))
+    from_a = ", ".join(f"h.{quote(_KEY.format(i))}" for i in range(len(keys)))
+    run(
+        con,
+        f"""CREATE TEMP TABLE b_narrow AS SELECT b.*, {from_a}
+        FROM (SELECT * FROM b WHERE {present["b"]}) b FULL OUTER JOIN a_hashes h ON {on}
+        WHERE b.{quote(keys[0])} IS NULL OR h.__h IS NULL OR h.__h <> {_hash(hashed[1], "b")}""",
+    )
+    run(con, "DROP TABLE a_hashes")
+    rows = sum(scalar(con, f"SELECT count(*) FROM {v}") for v in "ab")
+    if scalar(con, "SELECT count(*) FROM b_narrow") > MAX_SHARE * rows:
+        run(con, "DROP TABLE b_narrow")
+        return False
+    _narrow_a(con, cast["a"], present["a"])
+    own = ", ".join(quote(_KEY.format(i)) for i in range(len(keys)))
+    run(
+        con,
+        f"CREATE OR REPLACE VIEW b AS SELECT * EXCLUDE ({own}) FROM b_narrow b "
+        f"WHERE {present['b']}",
+    )
+    return True
+
+
+def _narrow_a(con: Any, cast: list[str], present: str) -> None:
+    on = " AND ".join(f"{c} = k.{quote(_KEY.format(i))}" for i, c in enumerate(cast))
+    carried = ", ".join(quote(_KEY.format(i)) for i in range(len(cast)))
+    run(
+        con,
+        f"CREATE TEMP TABLE a_narrow AS SELECT a.* FROM (SELECT * FROM a WHERE {present}) a "
+        f"SEMI JOIN (SELECT {carried} FROM b_narrow WHERE {quote(_KEY.format(0))} IS NOT NULL) k "
+        f"ON {on}",
+    )
+    run(con, "CREATE OR REPLACE VIEW a AS SELECT * FROM a_narrow")
+
+
+def _hash(columns: Hashed, view: str) -> str:
+    """SQL of a row's hash over ``columns`` of ``view``; a constant when there are none."""
+    if not columns:
+        return "0::UBIGINT"
+    values = [
+        f"{view}.{quote(name)}" if cast is None else f"CAST({view}.{quote(name)} AS {cast})"
+        for name, cast in columns
+    ]
+    return f"hash({', '.join(values)})"
