@@ -1,15 +1,19 @@
-"""``aether jupyter SESSION``: a real Jupyter server process configured for the session.
+"""``aether jupyter SESSION``: a real Jupyter process configured for the session.
 
-The contents manager itself is tested with ``aether_jupyter``; here a stand-in package of the
-same name (first on PYTHONPATH) records the configuration it receives, so these tests show
-what the command hands to Jupyter, whatever state the real manager is in."""
+The contents manager itself is tested with ``aether_jupyter``. For the plain server a stand-in
+package of the same name (first on PYTHONPATH) records the configuration it receives, so that
+test shows what the command hands to Jupyter, whatever state the real manager is in; the
+JupyterLab test runs the real manager end to end."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import textwrap
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,6 +24,8 @@ from click.testing import CliRunner
 from _live import free_port
 from aether_data.cli import cli
 from aether_data.cli import jupyter as jupyter_cli
+from aether_data.service import open_services
+from aether_data.settings import Settings
 
 _START_TIMEOUT = 60.0
 _TOKEN = "test-jupyter-token"
@@ -56,6 +62,50 @@ def session(tmp_path: Path) -> tuple[Path, str]:
     return home, json.loads(made.stdout)["id"]
 
 
+StartJupyter = Callable[..., tuple[subprocess.Popen, str]]
+
+
+@pytest.fixture
+def start_jupyter(tmp_path: Path) -> Iterator[StartJupyter]:
+    """``start_jupyter(home, session_id, "--lab" or "--server", **env)``: the real ``aether
+    jupyter`` on a free loopback port (a token, no browser, Jupyter's folders in tmp_path),
+    answered with the process and its URL once it serves. Stopped at teardown, always."""
+    started: list[subprocess.Popen] = []
+
+    def start(home: Path, session_id: str, mode: str, **extra: str) -> tuple[subprocess.Popen, str]:
+        port, log = free_port(), tmp_path / f"jupyter-{len(started)}.log"
+        env = isolated_env(
+            home,
+            JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter-config"),
+            JUPYTER_DATA_DIR=str(tmp_path / "jupyter-data"),
+            JUPYTER_RUNTIME_DIR=str(tmp_path / "jupyter-runtime"),
+            **extra,
+        )
+        args = [AETHER, "jupyter", session_id, mode, "--port", str(port), "--no-browser"]
+        args += [f"--IdentityProvider.token={_TOKEN}", f"--ServerApp.root_dir={tmp_path}"]
+        args.append("--ServerApp.allow_root=True")  # test machines may run as root
+        with log.open("w") as out:
+            started.append(subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT))
+        url = f"http://127.0.0.1:{port}"
+        assert "started" in _wait_status(started[-1], url, log)
+        return started[-1], url
+
+    yield start
+    for proc in started:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> int:
+    """Terminate (SIGTERM) and wait; killed when it does not stop in time."""
+    proc.terminate()
+    try:
+        return proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+
+
 def _wait_status(proc: subprocess.Popen, url: str, log: Path) -> dict:
     deadline = time.monotonic() + _START_TIMEOUT
     while time.monotonic() < deadline:
@@ -72,34 +122,25 @@ def _wait_status(proc: subprocess.Popen, url: str, log: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_a_jupyter_server_runs_on_the_session(session: tuple[Path, str], tmp_path: Path) -> None:
+def test_a_jupyter_server_runs_on_the_session(
+    session: tuple[Path, str], tmp_path: Path, start_jupyter: StartJupyter
+) -> None:
     home, session_id = session
     stand_in = tmp_path / "stand_in" / "aether_jupyter"
     stand_in.mkdir(parents=True)
     (stand_in / "__init__.py").write_text(textwrap.dedent(_STAND_IN))
-    report, log = tmp_path / "report.json", tmp_path / "jupyter.log"
-    port = free_port()
-    env = isolated_env(
+    report = tmp_path / "report.json"
+    proc, url = start_jupyter(
         home,
+        session_id,
+        "--server",
         PYTHONPATH=str(stand_in.parent),
         STAND_IN_REPORT=str(report),
-        JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter-config"),
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "jupyter-runtime"),
     )
-    args = [AETHER, "jupyter", session_id, "--server", "--port", str(port), "--no-browser"]
-    args += [f"--IdentityProvider.token={_TOKEN}", f"--ServerApp.root_dir={tmp_path}"]
-    args.append("--ServerApp.allow_root=True")  # test machines may run as root
-    with log.open("w") as err:
-        proc = subprocess.Popen(args, env=env, stdout=err, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            assert "started" in _wait_status(proc, url, log)
-            specs = httpx.get(f"{url}/api/kernelspecs", params={"token": _TOKEN}).json()
-            # the process is the Jupyter server itself (exec), configured with the manager
-            cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    specs = httpx.get(f"{url}/api/kernelspecs", params={"token": _TOKEN}).json()
+    # the process is the Jupyter server itself (exec), configured with the manager
+    cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+    _stop(proc)
     assert b"--ServerApp.contents_manager_class=aether_jupyter.AetherContentsManager" in cmdline
     assert not any(_TOKEN.encode() in a for a in cmdline if b"AetherContentsManager" in a)
     assert json.loads(report.read_text()) == {
@@ -113,6 +154,54 @@ def test_a_jupyter_server_runs_on_the_session(session: tuple[Path, str], tmp_pat
     assert specs["default"] == "python3"
     assert "--ext=aether_data.kernel" in python3["argv"]
     assert python3["display_name"] == "Python 3 (Aether session)"
+
+
+@pytest.mark.slow
+def test_jupyterlab_runs_on_the_session(
+    session: tuple[Path, str], start_jupyter: StartJupyter
+) -> None:
+    """The lab page, and the real contents manager under it: a file of the session with its
+    SHA-256, a notebook saved into the session, and the lab workspace kept under AETHER_HOME."""
+    if os.environ.get("CI") != "true":  # in CI a missing JupyterLab fails below
+        pytest.importorskip("jupyterlab", reason="run: pip install 'aether-data[dev]'")
+    nbformat = pytest.importorskip("nbformat")
+    home, session_id = session
+    proc, url = start_jupyter(home, session_id, "--lab")
+    auth = {"Authorization": f"token {_TOKEN}"}
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("con.sql('select 1')")])
+    with httpx.Client(base_url=url, headers=auth, timeout=30) as jupyter:
+        lab = jupyter.get("/lab")
+        readme = jupyter.get("/api/contents/README.md", params={"hash": 1}).json()
+        saved = jupyter.put(
+            "/api/contents/notebooks/lab.ipynb",
+            json={"type": "notebook", "format": "json", "content": notebook},
+        )
+        again = jupyter.get("/api/contents/notebooks/lab.ipynb", params={"hash": 1}).json()
+        layout = {"data": {}, "metadata": {"id": "aether-test"}}
+        kept = jupyter.put("/lab/api/workspaces/aether-test", json=layout)
+    cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+    assert _stop(proc) == 0  # a clean exit on SIGTERM
+
+    assert b"jupyterlab" in cmdline
+    assert lab.status_code == 200
+    assert "<title>JupyterLab</title>" in lab.text
+    assert saved.status_code == 201, saved.text
+    assert kept.status_code == 204, kept.text
+    with open_services(Settings.for_home(home)) as services:
+        api = services.workspace()
+        readme_bytes = api.read(session_id, "README.md")
+        stored = api.read(session_id, "notebooks/lab.ipynb")
+        stored_id = api.stat(session_id, "notebooks/lab.ipynb").id
+    assert readme["content"] == readme_bytes.decode()
+    assert (readme["hash"], readme["hash_algorithm"]) == (
+        hashlib.sha256(readme_bytes).hexdigest(),
+        "sha256",
+    )
+    assert nbformat.reads(stored.decode(), as_version=4).cells[0].source == "con.sql('select 1')"
+    assert again["hash"] == stored_id == hashlib.sha256(stored).hexdigest()
+    workspaces = home / "jupyter" / "lab" / "workspaces" / session_id
+    (kept_file,) = workspaces.glob("aether-test-*.jupyterlab-workspace")
+    assert json.loads(kept_file.read_text())["metadata"]["id"] == "aether-test"
 
 
 def test_launch_names_the_workspace_of_a_server(tmp_path: Path, live_server) -> None:

@@ -3,8 +3,10 @@
 Notebooks and files are read and written in the session by ``aether_jupyter``'s contents
 manager, and every kernel the server starts is bound to the session by the
 ``aether_data.kernel`` extension (see its docstring for how: the environment and a
-``python3`` kernelspec in ``<AETHER_HOME>/jupyter``). The Jupyter process replaces this one,
-so stopping it (Ctrl-C, a signal) stops the server.
+``python3`` kernelspec in ``<AETHER_HOME>/jupyter``). JupyterLab keeps each session's layout
+(its workspaces: the open files) in ``<AETHER_HOME>/jupyter/lab/workspaces/<session>``, so a
+session opens as it was left. The Jupyter process replaces this one, so stopping it (Ctrl-C, a
+signal) stops the server.
 """
 
 from __future__ import annotations
@@ -78,10 +80,16 @@ def jupyter_launch(
     JupyterLab is asked for but missing, ``NotFound`` for an unknown session."""
     app = _application(lab)
     with connect(settings) as conn:
-        conn.api.get_session(session)
-    kernels = _write_kernelspec(settings.home / "jupyter")
+        session = conn.api.get_session(session).id
+    jupyter_dir = _write_kernelspec(settings.home / "jupyter")
     argv = [sys.executable, "-m", app, *_traitlets(settings, session, port, no_browser)]
-    return argv, _environment(settings, session, kernels)
+    env = _environment(settings, session, jupyter_dir)
+    if app == "jupyterlab":
+        # A workspace names files of one session, so each session has its own (unless the
+        # user chose a folder). User settings stay the person's, in Jupyter's config dir.
+        workspaces = jupyter_dir / "lab" / "workspaces" / session
+        env.setdefault("JUPYTERLAB_WORKSPACES_DIR", str(workspaces))
+    return argv, env
 
 
 def _application(lab: bool | None) -> str:
