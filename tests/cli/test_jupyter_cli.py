@@ -177,6 +177,7 @@ def test_jupyterlab_runs_on_the_session(
             json={"type": "notebook", "format": "json", "content": notebook},
         )
         again = jupyter.get("/api/contents/notebooks/lab.ipynb", params={"hash": 1}).json()
+        info = jupyter.get("/aether/api/session")  # the server extension is loaded
         layout = {"data": {}, "metadata": {"id": "aether-test"}}
         kept = jupyter.put("/lab/api/workspaces/aether-test", json=layout)
     cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
@@ -185,6 +186,7 @@ def test_jupyterlab_runs_on_the_session(
     assert b"jupyterlab" in cmdline
     assert lab.status_code == 200
     assert "<title>JupyterLab</title>" in lab.text
+    assert (info.status_code, info.json()["id"]) == (200, session_id)
     assert saved.status_code == 201, saved.text
     assert kept.status_code == 204, kept.text
     with open_services(Settings.for_home(home)) as services:

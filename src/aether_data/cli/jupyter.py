@@ -27,6 +27,7 @@ from aether_data.settings import Settings
 __all__ = ["jupyter_command", "jupyter_launch"]
 
 CONTENTS_MANAGER = "aether_jupyter.AetherContentsManager"
+EXTENSION = "aether_jupyter"
 KERNEL_EXTENSION = "aether_data.kernel"
 
 
@@ -104,6 +105,8 @@ def _application(lab: bool | None) -> str:
 def _traitlets(settings: Settings, session: str, port: int | None, no_browser: bool) -> list[str]:
     args = [
         f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}",
+        # the server extension: /files/ from the session, and /aether/api/...
+        f"--ServerApp.jpserver_extensions={EXTENSION}=True",
         f"--AetherContentsManager.session={session}",
         f"--AetherContentsManager.home={settings.home}",
     ]
