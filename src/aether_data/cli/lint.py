@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 import msgspec
@@ -28,14 +28,16 @@ from aether_data.cli._connect import Connection, connect
 from aether_data.cli._session_target import SCHEME, parse_target
 from aether_data.errors import Invalid
 from aether_data.settings import Settings
-from aether_data.sqllint import CONFIG_PATH, LintConfig, lint_files, parse_lint_config
-from aether_data.sqllint.dryrun import DryRunReport, dry_run
-from aether_data.sqllint.engine import ENGINE_RULES, rules_for, with_dry_run
-from aether_data.sqllint.report import sarif_log, summary_of
-from aether_data.sqllint.rules import ALL_DIALECTS, all_rules
+from aether_data.sqllint.config import ALL_DIALECTS, CONFIG_PATH, LintConfig, parse_lint_config
 from aether_data.wire.lint import DryRunResult, LintAPI, LintResult, lint_result
 
+if TYPE_CHECKING:
+    from aether_data.sqllint.dryrun import DryRunReport
+
 __all__ = ["lint_api", "lint_command"]
+
+# The linter itself (sqlglot) and the dry run (DuckDB) load when `aether lint` runs, not with
+# every other verb.
 
 
 def lint_api(conn: Connection) -> LintAPI:
@@ -143,6 +145,8 @@ def _lint_session(
 
 
 def _lint_local(target: str | None, options: dict[str, Any], dry_run: bool) -> LintResult:
+    from aether_data.sqllint.engine import lint_files, rules_for, with_dry_run  # noqa: PLC0415
+
     tree, path = _local_tree(target)
     config = _config(tree).replace(**options)
     rules_for(config)  # refuse unknown rule names before reading anything else
@@ -189,11 +193,15 @@ def _text(tree: _Local, path: str) -> str:
 
 
 def _dry_run(tree: _Local, config: LintConfig, texts: list[tuple[str, str]]) -> DryRunReport:
+    from aether_data.sqllint.dryrun import dry_run  # noqa: PLC0415
+
     tables = {name: tree.dataset(path) for name, path in config.tables.items()}
     return dry_run(texts, tables, dialect=config.dialect, names=dict(config.tables))
 
 
 def _print(result: LintResult, fmt: str) -> None:
+    from aether_data.sqllint.report import sarif_log, summary_of  # noqa: PLC0415
+
     data = msgspec.to_builtins(result)
     if fmt == "sarif":
         click.echo(json.dumps(sarif_log(data, version=__version__), indent=2))
@@ -232,6 +240,9 @@ def _dry_run_line(checked: DryRunResult) -> str:
 
 
 def _rules_text() -> str:
+    from aether_data.sqllint.engine import ENGINE_RULES  # noqa: PLC0415
+    from aether_data.sqllint.rules import all_rules  # noqa: PLC0415
+
     rows = []
     for rule in (all_rules() | ENGINE_RULES).values():
         where = "all" if rule.dialects == ALL_DIALECTS else ",".join(sorted(rule.dialects))

@@ -13,17 +13,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aether_data.errors import Invalid
 from aether_data.review import CheckResult, CheckStatus, Finding, TreeFiles
-from aether_data.sqllint import (
-    CONFIG_PATH,
-    LintConfig,
-    LintReport,
-    Severity,
-    lint_files,
-    parse_lint_config,
-)
+from aether_data.sqllint.config import CONFIG_PATH, LintConfig, parse_lint_config
+
+if TYPE_CHECKING:
+    from aether_data.sqllint import LintReport
 
 __all__ = [
     "SQL_LINT",
@@ -85,6 +82,8 @@ def lint_set(tree: TreeFiles, paths: Sequence[str], config: LintConfig) -> LintR
         if (found := _REPORTS.get(key)) is not None:
             _REPORTS.move_to_end(key)
             return found
+    from aether_data.sqllint import lint_files  # noqa: PLC0415 - loads the SQL parser
+
     report = lint_files(migration_texts(tree, paths), config)
     with _LOCK:
         _REPORTS[key] = report
@@ -130,6 +129,8 @@ class SqlLintCheck:
     description = "the SQL migrations have no lint finding at error level (aether lint)"
 
     def run(self, tree: TreeFiles) -> CheckResult:
+        from aether_data.sqllint import Severity  # noqa: PLC0415 - with the linter
+
         report = lint_tree(tree)
         ranked = sorted(report.findings, key=lambda f: -f.severity)
         findings = tuple(

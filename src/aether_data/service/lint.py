@@ -16,9 +16,7 @@ from aether_data.objects import EntryKind
 from aether_data.review import TreeFiles
 from aether_data.service._lint_check import lint_set, migration_texts, sql_files, tree_config
 from aether_data.service.datasets import DATASET_FILES, stored_copies
-from aether_data.sqllint import LintConfig
-from aether_data.sqllint.dryrun import DryRunReport, dry_run
-from aether_data.sqllint.engine import with_dry_run
+from aether_data.sqllint.config import LintConfig
 from aether_data.wire import lint as wire
 from aether_data.workspace.paths import normalize_path
 
@@ -26,6 +24,7 @@ if TYPE_CHECKING:
     from aether_data.catalog.records import SessionRecord
     from aether_data.ids import ObjectId
     from aether_data.service import Services
+    from aether_data.sqllint.dryrun import DryRunReport
 
 __all__ = ["EmbeddedLint"]
 
@@ -59,6 +58,8 @@ class EmbeddedLint:
         report = lint_set(tree, paths, config)
         checked = self._dry_run(tree, config, migration_texts(tree, paths)) if dry_run else None
         if checked is not None:
+            from aether_data.sqllint.engine import with_dry_run  # noqa: PLC0415 - the parser
+
             report = with_dry_run(report, checked)
         found = checked.to_dict() if checked is not None else None
         return wire.lint_result(report.to_dict(), found, rules=report.rules)
@@ -84,6 +85,8 @@ class EmbeddedLint:
     def _dry_run(
         self, tree: TreeFiles, config: LintConfig, texts: list[tuple[str, str]]
     ) -> DryRunReport:
+        from aether_data.sqllint.dryrun import dry_run  # noqa: PLC0415 - DuckDB and the parser
+
         services = self._services
         stored = [
             (_table_file(tree, name, path), f"{i}-{PurePosixPath(path).name}")

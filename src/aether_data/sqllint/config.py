@@ -25,11 +25,14 @@ from typing import Any
 from aether_data.errors import Invalid
 
 from .findings import Severity
-from .rules import ALL_DIALECTS
 
-__all__ = ["CONFIG_PATH", "LintConfig", "parse_lint_config"]
+__all__ = ["ALL_DIALECTS", "CONFIG_PATH", "POSTGRES", "LintConfig", "parse_lint_config"]
 
 CONFIG_PATH = "aether.toml"
+# The dialects the linter knows (settings name one; each rule says which it applies to). Kept
+# here, not beside the rules, so reading settings does not load the SQL parser.
+ALL_DIALECTS = frozenset({"postgres", "duckdb", "mysql", "sqlite"})
+POSTGRES = frozenset({"postgres"})
 
 
 @dataclass(frozen=True, slots=True)

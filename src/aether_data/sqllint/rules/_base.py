@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from ..config import ALL_DIALECTS, POSTGRES
 from ..findings import Severity
 
 __all__ = [
@@ -30,9 +31,6 @@ __all__ = [
     "is_end",
     "table_name",
 ]
-
-ALL_DIALECTS = frozenset({"postgres", "duckdb", "mysql", "sqlite"})
-POSTGRES = frozenset({"postgres"})
 
 
 @dataclass(frozen=True, slots=True)
