@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aether_data.cli._credentials import load_token
-from aether_data.client import AetherClient
 from aether_data.service import Services, open_services
 from aether_data.settings import Settings, config_dir
 from aether_data.wire import Page, WorkspaceAPI
+
+if TYPE_CHECKING:
+    from aether_data.client import AetherClient
 
 __all__ = ["Connection", "connect", "every", "first", "server_token"]
 
@@ -48,6 +50,8 @@ def connect(settings: Settings) -> Iterator[Connection]:
         with open_services(settings) as services:
             yield Connection(services.workspace(actor=settings.actor), services=services)
         return
+    from aether_data.client import AetherClient  # noqa: PLC0415 - httpx, only when remote
+
     with AetherClient(settings.server, server_token(settings)) as client:
         yield Connection(client, client=client)
 

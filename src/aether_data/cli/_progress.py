@@ -1,12 +1,10 @@
-"""Progress display for long work, shown only on a terminal."""
+"""Progress display for long work, shown only on a terminal (rich loads only then)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
 
 __all__ = ["byte_progress", "counter", "spinner"]
 
@@ -21,6 +19,8 @@ def counter(label: str, as_json: bool = False) -> Iterator[Callable[[int], None]
     if _quiet(as_json):
         yield lambda _n: None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn  # noqa: PLC0415
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed}"))
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task(label, total=None)
@@ -35,6 +35,8 @@ def byte_progress(
     if _quiet(as_json):
         yield lambda _n: None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn  # noqa: PLC0415
+
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task(label, total=total)
@@ -47,6 +49,8 @@ def spinner(label: str, as_json: bool = False) -> Iterator[None]:
     if _quiet(as_json):
         yield
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn  # noqa: PLC0415
+
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as progress:
         progress.add_task(label, total=None)
         yield

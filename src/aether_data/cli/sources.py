@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,11 +12,13 @@ from aether_data.cli._connect import Connection, every, first
 from aether_data.cli._progress import spinner
 from aether_data.cli._session_target import is_url, tree_from
 from aether_data.cli._transfer import upload_origin
-from aether_data.client import AetherClient
 from aether_data.errors import AetherError, Invalid
 from aether_data.service import Services
 from aether_data.wire import Commit, ImportJob, WorkspaceAPI
 from aether_data.workspace.sources import parse_source_ref
+
+if TYPE_CHECKING:
+    from aether_data.client import AetherClient
 
 __all__ = ["FROM_OPTION", "GIT_REF_OPTION", "TEMPLATE_OPTION", "log_command", "source_group"]
 

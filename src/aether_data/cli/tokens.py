@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -13,10 +13,12 @@ from aether_data.cli._app import cli as root
 from aether_data.cli._app import emit, json_option, pass_connection
 from aether_data.cli._connect import Connection, every
 from aether_data.cli.maintenance import parse_duration
-from aether_data.client import AetherClient
 from aether_data.errors import Invalid
 from aether_data.service import ALL_SCOPES, READ_SCOPES, Services
 from aether_data.wire import Page
+
+if TYPE_CHECKING:
+    from aether_data.client import AetherClient
 
 __all__ = ["token_group"]
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -298,6 +297,8 @@ class CheckRegistry:
 
 
 def _entry_point_checks() -> Iterator[Check]:
+    from importlib.metadata import entry_points  # noqa: PLC0415 - costs a start-up otherwise
+
     for point in entry_points(group=ENTRY_POINT_GROUP):
         loaded = point.load()
         # A class has a check's attributes too: make one of it.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urlparse
 
-from aether_data.catalog import DEFAULT_TENANT, Catalog, SqlCatalog
+from aether_data.catalog import DEFAULT_TENANT, Catalog
 from aether_data.errors import Invalid
 from aether_data.review import (
     Annotations,
@@ -81,6 +81,8 @@ def open_store(settings: Settings) -> ObjectStore:
 
 def open_catalog(settings: Settings) -> Catalog:
     """The catalog named by ``settings.catalog_url`` (migrated to the latest schema)."""
+    from aether_data.catalog.sql import SqlCatalog  # noqa: PLC0415 - SQLAlchemy, when opened
+
     return SqlCatalog(settings.catalog_url)
 
 
