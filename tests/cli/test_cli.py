@@ -1,14 +1,17 @@
-"""The ``aether`` executable, end to end, in subprocesses against a real AETHER_HOME."""
+"""The ``aether`` command line, end to end against a real AETHER_HOME (``tests/cli/_cli.py``;
+how errors reach a person, through the real executable)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from _cli import run
+from _cli import run, run_executable
 
 from aether_data.catalog import BusMessage, SqlCatalog
 from aether_data.ids import RefName, SourceName
@@ -75,9 +78,9 @@ def test_tree_write_ls_cat_info(home: Path, folder: Path) -> None:
 
 
 def test_bad_and_unknown_ids_get_clear_errors(home: Path) -> None:
-    bad = run(home, "object", "cat", "not-an-id", check=2)
+    bad = run_executable(home, "object", "cat", "not-an-id", check=2)
     assert "not an object id" in bad.stderr
-    missing = run(home, "object", "cat", "0" * 64, check=3)
+    missing = run_executable(home, "object", "cat", "0" * 64, check=3)
     assert f"object {'0' * 64} is not in the store" in missing.stderr
     assert "Traceback" not in missing.stderr
 
@@ -154,3 +157,14 @@ def test_gc_prunes_bus_messages_past_their_retention(home: Path) -> None:
 def test_bad_grace_is_a_usage_error(home: Path) -> None:
     proc = run(home, "gc", "--grace", "soon", check=2)
     assert "not a duration" in proc.stderr
+
+
+def test_start_up_loads_only_what_the_verb_needs() -> None:
+    """The command line's import leaves the linter, the catalog's engine, the HTTP client and
+    the progress bars to the verbs that use them (each costs a start of every call)."""
+    heavy = ["sqlglot", "sqlalchemy", "httpx", "rich", "duckdb", "pyarrow", "litestar"]
+    probe = f"import sys, aether_data.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -1,6 +1,6 @@
-"""``aether kv``, ``aether bus`` and ``aether events``, end to end in subprocesses: embedded
-against a real AETHER_HOME, and remote against a live server once the client speaks
-``ReviewAPI``."""
+"""``aether kv``, ``aether bus`` and ``aether events``, end to end (``tests/cli/_cli.py``; a
+following tail in a process of its own): embedded against a real AETHER_HOME, and remote
+against a live server once the client speaks ``ReviewAPI``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _cli import AETHER, isolated_env
+from _cli import AETHER, isolated_env, run
 
 from aether_data.client import AetherClient
 
@@ -37,20 +37,10 @@ class Aether:
     def raw(
         self, *args: str, check: int | None = 0, stdin: Any = None, text: bool = False
     ) -> subprocess.CompletedProcess[Any]:
-        proc = subprocess.run(
-            [AETHER, *self.flags, *args],
-            input=stdin,
-            capture_output=True,
-            text=text,
-            env=isolated_env(self.home),
-            timeout=120,
-            check=False,
-        )
-        if check is not None:
-            assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)
-        return proc
+        return run(self.home, *self.flags, *args, check=check, stdin=stdin, text=text)
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
+        """The real executable in a process of its own, running beside the test."""
         return subprocess.Popen(
             [AETHER, *self.flags, *args],
             stdout=subprocess.PIPE,

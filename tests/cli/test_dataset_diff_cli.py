@@ -1,4 +1,4 @@
-"""``aether diff`` and datasets, end to end in subprocesses, embedded and against a live
+"""``aether diff`` and datasets, end to end (``tests/cli/_cli.py``), embedded and against a live
 server: the data line under each changed dataset file of a tree diff (``--no-data`` drops
 it), and ``aether diff OLD NEW -- PATH`` for one dataset file (table, ``--json``, ``--key``,
 ``--tolerance``, ``--output`` in each format)."""

@@ -1,4 +1,4 @@
-"""``aether inspect SESSION PATH``, end to end in subprocesses: embedded against a real
+"""``aether inspect SESSION PATH``, end to end (``tests/cli/_cli.py``): embedded against a real
 AETHER_HOME and remote against a live server, as a table for people and as JSON."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``aether annotate``/``annotations``, ``approvals``/``approve``, ``checks`` and ``branch``,
-end to end in subprocesses: embedded against a real AETHER_HOME (the reviewer is another
+end to end (``tests/cli/_cli.py``): embedded against a real AETHER_HOME (the reviewer is another
 AETHER_ACTOR), and remote against a live server (the reviewer is another token)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``aether lint``, end to end in subprocesses: a local project folder, then the same
+"""``aether lint``, end to end (``tests/cli/_cli.py``): a local project folder, then the same
 migrations in a session (embedded and through a live server), with the dry run."""
 
 from __future__ import annotations

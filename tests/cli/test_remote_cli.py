@@ -1,5 +1,6 @@
-"""The ``aether`` executable against a live server (``--server URL --token T``): the same
-verbs print the same output as embedded; local-only verbs refuse."""
+"""The ``aether`` command line against a live server (``--server URL --token T``): the same
+verbs print the same output as embedded; local-only verbs refuse. The token comes from the
+credentials file in the real executable too."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _cli import config_home, run
+from _cli import config_home, run, run_executable
 
 from aether_data.cli._credentials import save_token
 
@@ -95,11 +96,11 @@ def test_local_only_verbs_refuse_remote(tmp_path: Path, live_server: Any, verb) 
 
 def test_token_from_credentials_file_and_clear_401(tmp_path: Path, live_server: Any) -> None:
     home = tmp_path / "home"
-    denied = run(home, "--server", live_server.url, "session", "ls", check=5)
+    denied = run_executable(home, "--server", live_server.url, "session", "ls", check=5)
     assert "--token" in denied.stderr
     assert "aether token create" in denied.stderr
     save_token(config_home(home) / "aether", live_server.url + "/", live_server.token)
-    run(home, "session", "ls", AETHER_SERVER=live_server.url)
+    run_executable(home, "session", "ls", AETHER_SERVER=live_server.url)
 
 
 def test_remote_token_admin(tmp_path: Path, live_server: Any) -> None:

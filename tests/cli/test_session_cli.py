@@ -1,4 +1,5 @@
-"""Session, source, checkpoint and file verbs through the real ``aether`` executable."""
+"""Session, source, checkpoint and file verbs of the ``aether`` command line
+(``tests/cli/_cli.py``)."""
 
 from __future__ import annotations
 
