@@ -107,6 +107,22 @@ def test_reader_is_a_seekable_file(store: ObjectStore) -> None:
         assert f.tell() == 105
 
 
+@pytest.mark.parametrize("start", [0, 1, "boundary", "end"])
+def test_reader_copies_the_rest_a_chunk_at_a_time(store: ObjectStore, start) -> None:
+    content = _random_bytes(CHUNKING_THRESHOLD * 2 + 999, seed=6)
+    oid = store.put_bytes(content)
+    index = store.chunk_index(oid)
+    assert index is not None
+    assert len(index.chunks) > 1
+    at = {"boundary": index.offsets[1], "end": len(content)}.get(start, start)
+    out = io.BytesIO()
+    with store.open(oid) as f:
+        f.seek(at)
+        assert f.copy_to(out) == len(content) - at
+        assert f.tell() == len(content)
+    assert out.getvalue() == content[at:]
+
+
 def test_put_is_idempotent(store: ObjectStore) -> None:
     first = store.put_bytes(b"same")
     count = len(list(store.iter_objects()))

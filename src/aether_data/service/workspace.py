@@ -7,7 +7,6 @@ an unknown one (``NotFound``), so existence never leaks across tenants.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -55,8 +54,6 @@ if TYPE_CHECKING:
     from aether_data.service import Services
 
 __all__ = ["EmbeddedWorkspace"]
-
-_COPY_PIECE = 1 << 20
 
 
 def _page(items: Sequence[Any], cursor: str | None, limit: int, key) -> Page:
@@ -462,7 +459,7 @@ class EmbeddedWorkspace:
     ) -> Entry:
         found, reader = self.open_reader(session_id, path, at=at)
         with reader:
-            shutil.copyfileobj(reader, out, _COPY_PIECE)
+            reader.copy_to(out)
         return found
 
     @audited("file.write", atomic=True, session="session_id", subject="path")

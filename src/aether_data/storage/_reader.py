@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import BinaryIO
 
 from aether_data.ids import ObjectId
 from aether_data.objects import ChunkIndex
@@ -44,6 +45,16 @@ class BlobReader(io.RawIOBase):
         buffer[: len(piece)] = piece
         self._pos += len(piece)
         return len(piece)
+
+    def copy_to(self, out: BinaryIO) -> int:
+        """Write the rest of the blob to ``out`` a whole chunk at a time (no piece is cut
+        or joined); returns how many bytes were written."""
+        written = 0
+        while piece := self._piece_at(self._pos, self.size - self._pos):
+            out.write(piece)
+            self._pos += len(piece)
+            written += len(piece)
+        return written
 
     def readall(self) -> bytes:
         return self.read(-1)
