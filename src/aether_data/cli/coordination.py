@@ -89,7 +89,7 @@ def kv_get(conn: Connection, owner: str, key: str, is_source: bool, as_json: boo
     if as_json:
         emit(True, data(entry), "")
         return
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     out.write(entry.value or b"")
     out.flush()
 
