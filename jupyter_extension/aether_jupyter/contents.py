@@ -181,7 +181,7 @@ class AetherContentsManager(AsyncContentsManager):
     async def _file_or_folder(
         self, path: str, type: str | None, format: str | None, require_hash: bool
     ) -> dict[str, Any]:
-        out = BytesIO()
+        out = _Collected()
         try:
             entry = await self.call("download", path, out)
         except Invalid:  # a folder after all
@@ -456,6 +456,27 @@ class AetherContentsManager(AsyncContentsManager):
             items += [i for i in page.items if i.path != folder]
             if (cursor := page.next_cursor) is None:
                 return items
+
+
+class _Collected:
+    """A sink for ``download`` that keeps the pieces it is given and joins them once, in the
+    caller's thread: the worker thread that downloads then allocates nothing (a thread's own
+    malloc arena makes growing a BytesIO there slow). Pieces that are views of ``bytes``
+    (immutable) are kept as they are; any other buffer is copied, as it may be reused."""
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes | memoryview] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        view = data if isinstance(data, memoryview) else None
+        if isinstance(data, bytes) or (view is not None and isinstance(view.obj, bytes)):
+            self._pieces.append(data)
+        else:
+            self._pieces.append(bytes(data))
+        return len(data)
+
+    def getvalue(self) -> bytes:
+        return b"".join(self._pieces)
 
 
 def _hidden(path: str) -> bool:
