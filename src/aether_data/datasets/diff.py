@@ -38,6 +38,7 @@ from .formats import DatasetFormat, connect, register
 __all__ = ["DatasetDiff", "DiffSummary", "KeyIssues", "SchemaDiff", "Tolerance", "diff"]
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+HASH_FILTER_MIN_ROWS = 1_000_000  # fewer rows left after skipping row groups: join them whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +427,8 @@ class _Diff:
         asked to and the keys are not repeated: True if they were."""
         if not self.hash_filter or any(i.duplicate_keys for i in issues):
             return False
+        if self.plan is not None and _kept_rows(self.plan) < HASH_FILTER_MIN_ROWS:
+            return False  # equal row groups left few rows: joining them whole is quicker
         hashed: tuple[Hashed, Hashed] = ([], [])
         for old, new in pairs:
             common = common_type(self.con, types[0][old], types[1][new])
@@ -551,6 +554,11 @@ class _Diff:
             unchanged=rows_a - int(removed),
             skipped_row_groups=skipped[0],
         )
+
+
+def _kept_rows(plan: Any) -> int:
+    """Rows of before left to compare once equal row groups are skipped."""
+    return sum(plan.rows_before) - plan.skipped_rows
 
 
 def _failures() -> tuple[type[BaseException], ...]:
