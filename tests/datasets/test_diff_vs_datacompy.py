@@ -273,11 +273,13 @@ def check(case: Case) -> tuple[Outcome, int]:
     return found, skipped
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+# Generated cases are slow to draw and large; hypothesis should not hold either against them.
+GENERATED = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
+
+
+@settings(GENERATED, max_examples=150)
 @given(case=cases())
 def test_diff_agrees_with_datacompy(case: Case) -> None:
     check(case)
@@ -327,11 +329,7 @@ def test_equal_row_groups_are_skipped_and_the_counts_still_agree() -> None:
 # -- the hash filter: pairs of rows whose values hash alike are left out unread --------------
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(GENERATED, max_examples=100)
 @given(case=cases())
 def test_the_hash_filter_changes_nothing_it_finds(case: Case) -> None:
     """With and without the hash filter, the same rows, cells and renames."""
