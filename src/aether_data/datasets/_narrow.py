@@ -37,46 +37,74 @@ def narrow(con: Any, key_types: dict[str, str], hashed: tuple[Hashed, Hashed]) -
     ``key_types``: the key columns and the type they are joined in; ``hashed``: for each
     side, its compared columns in the same order, with the common type to cast each to
     (None: it has that type already)."""
-    keys = list(key_types)
-    present = {v: " AND ".join(f"{v}.{quote(k)} IS NOT NULL" for k in keys) for v in "ab"}
-    cast = {v: [f"CAST({v}.{quote(k)} AS {t})" for k, t in key_types.items()] for v in "ab"}
-    carried = ", ".join(f"{c} AS {quote(_KEY.format(i))}" for i, c in enumerate(cast["a"]))
-    run(
-        con,
-        f"CREATE TEMP TABLE a_hashes AS SELECT {carried}, {_hash(hashed[0], 'a')} AS __h "
-        f"FROM a WHERE {present['a']}",
-    )
-    on = " AND ".join(f"h.{quote(_KEY.format(i))} = {c}" for i, c in enumerate(cast["b"]))
-    from_a = ", ".join(f"h.{quote(_KEY.format(i))}" for i in range(len(keys)))
-    run(
-        con,
-        f"""CREATE TEMP TABLE b_narrow AS SELECT b.*, {from_a}
-        FROM (SELECT * FROM b WHERE {present["b"]}) b FULL OUTER JOIN a_hashes h ON {on}
-        WHERE b.{quote(keys[0])} IS NULL OR h.__h IS NULL OR h.__h <> {_hash(hashed[1], "b")}""",
-    )
-    rows = scalar(con, "SELECT count(*) FROM a_hashes")  # before's rows with a key
-    run(con, "DROP TABLE a_hashes")
-    if scalar(con, "SELECT count(*) FROM b_narrow") > MAX_SHARE * 2 * rows:
+    keys = _Keys(key_types)
+    rows = _hash_before(con, keys, hashed[0])
+    if _narrow_after(con, keys, hashed[1]) > MAX_SHARE * 2 * rows:
         run(con, "DROP TABLE b_narrow")
         return False
-    _narrow_a(con, cast["a"], present["a"])
-    own = ", ".join(quote(_KEY.format(i)) for i in range(len(keys)))
+    _narrow_before(con, keys)
     run(
         con,
-        f"CREATE OR REPLACE VIEW b AS SELECT * EXCLUDE ({own}) FROM b_narrow b "
-        f"WHERE {present['b']}",
+        f"CREATE OR REPLACE VIEW b AS SELECT * EXCLUDE ({keys.carried()}) FROM b_narrow b "
+        f"WHERE {keys.present('b')}",
     )
     return True
 
 
-def _narrow_a(con: Any, cast: list[str], present: str) -> None:
-    on = " AND ".join(f"{c} = k.{quote(_KEY.format(i))}" for i, c in enumerate(cast))
-    carried = ", ".join(quote(_KEY.format(i)) for i in range(len(cast)))
+class _Keys:
+    """SQL pieces for the key columns of the two views, and before's as carried along."""
+
+    def __init__(self, key_types: dict[str, str]) -> None:
+        self.types = key_types
+
+    def present(self, view: str) -> str:
+        return " AND ".join(f"{view}.{quote(k)} IS NOT NULL" for k in self.types)
+
+    def cast(self, view: str) -> list[str]:
+        return [f"CAST({view}.{quote(k)} AS {t})" for k, t in self.types.items()]
+
+    def carried(self, view: str = "") -> str:
+        prefix = f"{view}." if view else ""
+        return ", ".join(f"{prefix}{quote(_KEY.format(i))}" for i in range(len(self.types)))
+
+    def on(self, view: str, carrier: str) -> str:
+        pairs = enumerate(self.cast(view))
+        return " AND ".join(f"{c} = {carrier}.{quote(_KEY.format(i))}" for i, c in pairs)
+
+
+def _hash_before(con: Any, keys: _Keys, hashed: Hashed) -> int:
+    """Table ``a_hashes``: before's keys and row hashes; returns how many rows it has."""
+    carried = ", ".join(f"{c} AS {quote(_KEY.format(i))}" for i, c in enumerate(keys.cast("a")))
     run(
         con,
-        f"CREATE TEMP TABLE a_narrow AS SELECT a.* FROM (SELECT * FROM a WHERE {present}) a "
-        f"SEMI JOIN (SELECT {carried} FROM b_narrow WHERE {quote(_KEY.format(0))} IS NOT NULL) k "
-        f"ON {on}",
+        f"CREATE TEMP TABLE a_hashes AS SELECT {carried}, {_hash(hashed, 'a')} AS __h "
+        f"FROM a WHERE {keys.present('a')}",
+    )
+    return scalar(con, "SELECT count(*) FROM a_hashes")
+
+
+def _narrow_after(con: Any, keys: _Keys, hashed: Hashed) -> int:
+    """Table ``b_narrow``: after's rows that are new or hash otherwise, each with before's
+    key if it has one, and before's keys that are gone; returns how many rows it has."""
+    first = quote(next(iter(keys.types)))
+    run(
+        con,
+        f"""CREATE TEMP TABLE b_narrow AS SELECT b.*, {keys.carried("h")}
+        FROM (SELECT * FROM b WHERE {keys.present("b")}) b
+        FULL OUTER JOIN a_hashes h ON {keys.on("b", "h")}
+        WHERE b.{first} IS NULL OR h.__h IS NULL OR h.__h <> {_hash(hashed, "b")}""",
+    )
+    run(con, "DROP TABLE a_hashes")
+    return scalar(con, "SELECT count(*) FROM b_narrow")
+
+
+def _narrow_before(con: Any, keys: _Keys) -> None:
+    """View ``a`` over before's rows of the keys ``b_narrow`` carries."""
+    run(
+        con,
+        f"CREATE TEMP TABLE a_narrow AS SELECT a.* FROM (SELECT * FROM a WHERE "
+        f"{keys.present('a')}) a SEMI JOIN (SELECT {keys.carried()} FROM b_narrow "
+        f"WHERE {quote(_KEY.format(0))} IS NOT NULL) k ON {keys.on('a', 'k')}",
     )
     run(con, "CREATE OR REPLACE VIEW a AS SELECT * FROM a_narrow")
 
