@@ -145,6 +145,29 @@ async def test_a_stale_save_gets_a_conflict(target: Any) -> None:
     assert kept.cells[0].source == "alice"
 
 
+async def test_a_download_that_reuses_its_buffer_still_reads_whole(target: Any) -> None:
+    """A get keeps the pieces a download writes without copying only when they are views of
+    immutable bytes: a backend that writes one reused buffer still gives the whole file."""
+    api, session = target
+    text = "".join(f"line {i}\n" for i in range(100))
+    api.write(session, "reused.txt", text.encode())
+
+    class Reusing:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(api, name)
+
+        def download(self, session_id: str, path: str, out: Any, **options: Any) -> Any:
+            data, buffer = api.read(session_id, path), bytearray(7)
+            for start in range(0, len(data), 7):
+                piece = data[start : start + 7]
+                buffer[: len(piece)] = piece
+                out.write(memoryview(buffer)[: len(piece)])
+            return api.stat(session_id, path)
+
+    cm = AetherContentsManager(api=Reusing(), session=session)
+    assert (await cm.get("reused.txt"))["content"] == text
+
+
 async def test_checkpoint_restore_puts_back_one_file(
     cm: AetherContentsManager, counted: Counting, target: Any
 ) -> None:
