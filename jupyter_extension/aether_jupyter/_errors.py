@@ -11,38 +11,21 @@ from contextlib import contextmanager
 
 from tornado.web import HTTPError
 
-from aether_data.errors import (
-    AetherError,
-    Conflict,
-    Forbidden,
-    Invalid,
-    NotFound,
-    PreconditionFailed,
-    TooLarge,
-    Unauthorized,
-    Unavailable,
-)
+from aether_data.errors import AetherError, Conflict, PreconditionFailed
+from aether_data.wire import status_of
 
 __all__ = ["http_error", "translated", "web_error"]
 
-# Most specific first: TooLarge is an Invalid, ApprovalRequired a Forbidden.
-_STATUS: tuple[tuple[type[AetherError], int], ...] = (
-    (NotFound, 404),
-    (PreconditionFailed, 409),
-    (Conflict, 409),
-    (TooLarge, 413),
-    (Invalid, 400),
-    (Unauthorized, 401),
-    (Forbidden, 403),
-    (Unavailable, 503),
-)
-
 
 def http_error(exc: AetherError, path: str, *, conflict: int = 409) -> HTTPError:
-    """The ``HTTPError`` that ``exc`` stands for on ``path``."""
-    status = next((code for family, code in _STATUS if isinstance(exc, family)), 500)
-    if isinstance(exc, Conflict) and not isinstance(exc, PreconditionFailed):
+    """The ``HTTPError`` that ``exc`` stands for on ``path``: the wire's status of its family,
+    except that a stale hash is Jupyter's 409 and a ``Conflict`` the status the call names."""
+    if isinstance(exc, PreconditionFailed):
+        status = 409
+    elif isinstance(exc, Conflict):
         status = conflict
+    else:
+        status = status_of(exc)
     return web_error(status, f"{path}: {exc}" if path else str(exc))
 
 

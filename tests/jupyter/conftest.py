@@ -46,6 +46,19 @@ def session_id(workspace: Any) -> str:
 
 
 @pytest.fixture
+def jp_server_config(aether_home: Any, session_id: str, services: Services) -> dict[str, Any]:
+    """A real jupyter_server (pytest-jupyter's ``jp_serverapp``) on the session, with the
+    server extension loaded."""
+    return {
+        "ServerApp": {
+            "contents_manager_class": AetherContentsManager,
+            "jpserver_extensions": {"aether_jupyter": True},
+        },
+        "AetherContentsManager": {"session": session_id, "home": str(aether_home)},
+    }
+
+
+@pytest.fixture
 def make_manager(workspace: Any, session_id: str) -> Any:
     """``make_manager(api=None, **traits)``: a manager of the session (over ``api``)."""
 

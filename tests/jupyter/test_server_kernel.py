@@ -13,8 +13,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from aether_jupyter import AetherContentsManager
-
 QUERY = """
 import duckdb
 from aether_data.fs import AetherFileSystem
@@ -23,17 +21,6 @@ con.register_filesystem(AetherFileSystem())
 rows = con.sql("select count(*), sum(amount) from 'aether://{session}/data/orders.parquet'")
 print(rows.fetchall())
 """
-
-
-@pytest.fixture
-def jp_server_config(aether_home: Path, session_id: str, services: Any) -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "contents_manager_class": AetherContentsManager,
-            "jpserver_extensions": {"aether_jupyter": True},
-        },
-        "AetherContentsManager": {"session": session_id, "home": str(aether_home)},
-    }
 
 
 @pytest.fixture

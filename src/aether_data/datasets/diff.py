@@ -94,8 +94,6 @@ class DatasetDiff:
     a DuckDB table until ``close()`` (a context manager closes it too). ``hash_filtered``:
     whether pairs of rows whose values hash alike were left out unread (see ``diff``)."""
 
-    hash_filtered = False
-
     def __init__(
         self,
         con: Any,
@@ -105,8 +103,10 @@ class DatasetDiff:
         key: tuple[str, ...] | None,
         key_source: str,
         scratch: str | None,
+        hash_filtered: bool = False,
     ) -> None:
         self._con = con
+        self.hash_filtered = hash_filtered
         self.schema = schema
         self.summary = summary
         self.key = key
@@ -310,11 +310,15 @@ class _Diff:
                 summary = self._keyless(schema, skipped)
             else:
                 summary = self._keyed(schema, chosen, tolerances, skipped)
-        result = DatasetDiff(
-            con, schema=schema, summary=summary, key=chosen, key_source=source, scratch=self.scratch
+        return DatasetDiff(
+            con,
+            schema=schema,
+            summary=summary,
+            key=chosen,
+            key_source=source,
+            scratch=self.scratch,
+            hash_filtered=self.hash_filtered,
         )
-        result.hash_filtered = self.hash_filtered
-        return result
 
     def _key(self, key, cols_a, cols_b) -> tuple[tuple[str, ...] | None, str]:
         if key is not None:

@@ -179,17 +179,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 # ------------------------------------------------------------------ upstream fixtures, overridden
 @pytest.fixture
-def jp_server_config(aether_home: Path, session_id: str, services: Any) -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "contents_manager_class": AetherContentsManager,
-            "jpserver_extensions": {"aether_jupyter": True},
-        },
-        "AetherContentsManager": {"session": session_id, "home": str(aether_home)},
-    }
-
-
-@pytest.fixture
 def contents_dir(tmp_path: Path, jp_serverapp: Any) -> Path:
     """A local folder: the tests that write into it are skipped (LOCAL_DISK)."""
     return tmp_path / jp_serverapp.root_dir
