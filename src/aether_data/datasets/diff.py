@@ -128,10 +128,8 @@ class DatasetDiff:
     def _page(self, offset: int, limit: int | None) -> Any:
         if offset < 0 or (limit is not None and limit < 0):
             raise Invalid("offset and limit are not negative")
-        stop = "" if limit is None else f" AND _row < {offset + limit}"
-        return self._con.sql(
-            f"SELECT * EXCLUDE (_row) FROM detail WHERE _row >= {offset}{stop} ORDER BY _row"
-        )
+        stop = "" if limit is None else f" AND rowid < {offset + limit}"
+        return self._con.sql(f"SELECT * FROM detail WHERE rowid >= {offset}{stop}")
 
     def write(self, path: str | os.PathLike[str], format: str = "parquet") -> None:
         """Write the changed rows to ``path`` as ``parquet``, ``arrow`` (IPC file), ``csv``
@@ -148,7 +146,7 @@ class DatasetDiff:
         options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "json": "FORMAT json"}
         if format not in options:
             raise Invalid(f"write parquet, arrow, csv or json, not {format!r}")
-        select = "SELECT * EXCLUDE (_row) FROM detail ORDER BY _row"
+        select = "SELECT * FROM detail"
         run(self._con, f"COPY ({select}) TO {_string(target)} ({options[format]})")
 
     # ------------------------------------------------------------------- rendering
@@ -399,24 +397,17 @@ class _Diff:
             f"a.{quote(old)} AS {quote('before.' + new)}, b.{quote(new)} AS {quote('after.' + new)}"
             for old, new in pairs
         )
-        run(
+        _detail(
             con,
-            f"""CREATE TEMP TABLE raw_detail AS
-            SELECT CASE WHEN a.__present IS NULL THEN '{ADDED}'
+            f"""SELECT CASE WHEN a.__present IS NULL THEN '{ADDED}'
                         WHEN b.__present IS NULL THEN '{REMOVED}' ELSE '{CHANGED}' END AS _change,
                    CASE WHEN a.__present AND b.__present THEN {changed_list}
                         ELSE []::VARCHAR[] END AS _changed,
                    {key_out}{", " + values if values else ""}
             FROM ({sides[0]}) a FULL OUTER JOIN ({sides[1]}) b ON {join}
             WHERE a.__present IS NULL OR b.__present IS NULL OR {any_change}""",
+            order=", ".join(quote(k) for k in key) + ", _change",
         )
-        order = ", ".join(quote(k) for k in key)
-        run(
-            con,
-            f"CREATE TEMP TABLE detail AS SELECT row_number() OVER (ORDER BY {order}, _change) - 1"
-            " AS _row, * FROM raw_detail",
-        )
-        run(con, "DROP TABLE raw_detail")
         return self._keyed_summary([new for new, _ in compares], issues, skipped)
 
     def _key_issues(self, key: tuple[str, ...]) -> list[KeyIssues]:
@@ -524,24 +515,17 @@ class _Diff:
         names = [n for _, n in pairs]
         on = " AND ".join(f"ga.{quote(n)} IS NOT DISTINCT FROM gb.{quote(n)}" for n in names)
         out = ", ".join(f"coalesce(ga.{quote(n)}, gb.{quote(n)}) AS {quote(n)}" for n in names)
-        run(
+        _detail(
             con,
-            f"""CREATE TEMP TABLE raw_detail AS
-            WITH ga AS (SELECT {side_a}, count(*) AS __n FROM a GROUP BY ALL),
+            f"""WITH ga AS (SELECT {side_a}, count(*) AS __n FROM a GROUP BY ALL),
                  gb AS (SELECT {side_b}, count(*) AS __n FROM b GROUP BY ALL)
             SELECT CASE WHEN coalesce(ga.__n, 0) > coalesce(gb.__n, 0) THEN '{REMOVED}'
                         ELSE '{ADDED}' END AS _change,
                    abs(coalesce(ga.__n, 0) - coalesce(gb.__n, 0)) AS _count, {out}
             FROM ga FULL OUTER JOIN gb ON {on}
             WHERE coalesce(ga.__n, 0) <> coalesce(gb.__n, 0)""",
+            order="_change, " + ", ".join(quote(n) for n in names),
         )
-        order = ", ".join(quote(n) for n in names)
-        run(
-            con,
-            f"CREATE TEMP TABLE detail AS SELECT row_number() OVER (ORDER BY _change, {order})"
-            " - 1 AS _row, * FROM raw_detail",
-        )
-        run(con, "DROP TABLE raw_detail")
         added, removed = one(
             con,
             f"SELECT coalesce(sum(_count) FILTER (WHERE _change = '{ADDED}'), 0),"
@@ -558,6 +542,14 @@ class _Diff:
             unchanged=rows_a - int(removed),
             skipped_row_groups=skipped[0],
         )
+
+
+def _detail(con: Any, select: str, *, order: str) -> None:
+    """Table ``detail``: the rows of ``select`` stored in ``order``, so that a row's ``rowid``
+    is its place in the detail. Insertion order is kept from here on, so pages and the stream
+    read the rows in that order with no sort."""
+    run(con, "SET preserve_insertion_order = true")  # from here on: only the detail is read
+    run(con, f"CREATE TEMP TABLE detail AS {select} ORDER BY {order}")
 
 
 def _kept_rows(plan: Any) -> int:
