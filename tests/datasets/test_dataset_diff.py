@@ -245,6 +245,15 @@ def test_a_large_detail_is_read_in_key_order_by_page_stream_and_file(tmp_path: P
         assert pq.read_table(tmp_path / "out.parquet").column("id").to_pylist() == expected
 
 
+def test_pages_are_right_when_a_column_is_called_rowid(tmp_path: Path) -> None:
+    before = [{"rowid": i * 10, "v": i} for i in range(1, 6)]
+    after = [{"rowid": i * 10, "v": i + (i % 2)} for i in range(1, 6)]
+    with diff(*pair(tmp_path, before, after), key="rowid") as result:
+        assert result.rows().column("rowid").to_pylist() == [10, 30, 50]
+        assert result.rows(1, 1).column("rowid").to_pylist() == [30]
+        assert result.rows(2).column("rowid").to_pylist() == [50]
+
+
 row_values = st.lists(
     st.tuples(st.integers(0, 30), st.one_of(st.none(), st.integers(-5, 5))),
     max_size=25,

@@ -128,8 +128,9 @@ class DatasetDiff:
     def _page(self, offset: int, limit: int | None) -> Any:
         if offset < 0 or (limit is not None and limit < 0):
             raise Invalid("offset and limit are not negative")
-        stop = "" if limit is None else f" AND rowid < {offset + limit}"
-        return self._con.sql(f"SELECT * FROM detail WHERE rowid >= {offset}{stop}")
+        # Not by rowid: a dataset column of that name would hide it.
+        page = "" if limit is None else f" LIMIT {limit}"
+        return self._con.sql(f"SELECT * FROM detail{page} OFFSET {offset}")
 
     def write(self, path: str | os.PathLike[str], format: str = "parquet") -> None:
         """Write the changed rows to ``path`` as ``parquet``, ``arrow`` (IPC file), ``csv``
@@ -545,9 +546,9 @@ class _Diff:
 
 
 def _detail(con: Any, select: str, *, order: str) -> None:
-    """Table ``detail``: the rows of ``select`` stored in ``order``, so that a row's ``rowid``
-    is its place in the detail. Insertion order is kept from here on, so pages and the stream
-    read the rows in that order with no sort."""
+    """Table ``detail``: the rows of ``select`` stored in ``order``. Insertion order is kept
+    from here on, so pages, the stream and written files read the rows in that order with no
+    sort."""
     run(con, "SET preserve_insertion_order = true")  # from here on: only the detail is read
     run(con, f"CREATE TEMP TABLE detail AS {select} ORDER BY {order}")
 
