@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -252,6 +253,27 @@ def test_pages_are_right_when_a_column_is_called_rowid(tmp_path: Path) -> None:
         assert result.rows().column("rowid").to_pylist() == [10, 30, 50]
         assert result.rows(1, 1).column("rowid").to_pylist() == [30]
         assert result.rows(2).column("rowid").to_pylist() == [50]
+
+
+def test_a_share_reads_the_detail_in_another_thread_and_closes_alone(tmp_path: Path) -> None:
+    with diff(*pair(tmp_path, BEFORE, AFTER), key="id") as result:
+        shares = [result.share() for _ in range(4)]
+        seen: list[list[int]] = []
+        threads = [
+            threading.Thread(target=lambda s=s: seen.append(s.rows().column("id").to_pylist()))
+            for s in shares
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert seen == [[1, 2, 3, 5]] * 4
+        assert shares[0].summary == result.summary
+        for share in shares:
+            share.close()
+        assert result.rows(1, 1).column("id").to_pylist() == [2]
+    with pytest.raises(Invalid, match="closed"):
+        result.share()
 
 
 row_values = st.lists(

@@ -1,7 +1,7 @@
-"""Dataset diffs in embedded mode: the copies of both sides and the engine's scratch are gone
-afterwards (errors included), the memory limit comes from the settings, values of every kind
-become exact JSON, key issues are counted, any two trees compare, and a tree diff's summaries
-skip what is not a changed dataset file."""
+"""Dataset diffs in embedded mode: the copies of both sides are gone afterwards (errors
+included), and the engine's scratch once the kept diffs are dropped; the memory limit comes
+from the settings, values of every kind become exact JSON, key issues are counted, any two
+trees compare, and a tree diff's summaries skip what is not a changed dataset file."""
 
 from __future__ import annotations
 
@@ -69,8 +69,10 @@ def test_copies_are_removed_and_the_memory_limit_is_the_settings(
     datasets.download_dataset_diff(sid, "d/t.parquet", io.BytesIO(), against="v1", format="csv")
     with pytest.raises(Invalid):
         datasets.diff_dataset(sid, "d/t.parquet", against="v1", key="nope")
-    assert [call["memory_limit"] for call in seen] == ["256MB"] * 3
+    # The download reuses the diff the page computed; the refused one is computed alone.
+    assert [call["memory_limit"] for call in seen] == ["256MB"] * 2
     assert all(not path.exists() for call in seen for path in call["paths"])
+    services.dataset_diffs.close()
     assert _scratch(services) == []
 
 
@@ -145,6 +147,7 @@ def test_any_two_trees_compare(services: Services) -> None:
         page = opened.page(0, 10)
         assert [(r["before.v"], r["after.v"]) for r in page.rows] == [(2, 1)]
         assert page.old_id == ws.stat(sid, "d/t.parquet").id != page.new_id
+    services.dataset_diffs.close()
     assert _scratch(services) == []
 
 

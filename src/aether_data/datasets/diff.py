@@ -180,6 +180,22 @@ class DatasetDiff:
         return self.to_html()
 
     # ------------------------------------------------------------------- lifetime
+    def share(self) -> DatasetDiff:
+        """Another handle on this result, for use from another thread at the same time: it
+        reads the detail through a DuckDB cursor of its own, and closing it closes only that
+        cursor. Keep this one open while its shares are in use."""
+        if self._con is None:
+            raise Invalid("this dataset diff is closed")
+        return DatasetDiff(
+            self._con.cursor(),
+            schema=self.schema,
+            summary=self.summary,
+            key=self.key,
+            key_source=self.key_source,
+            scratch=None,
+            hash_filtered=self.hash_filtered,
+        )
+
     def close(self) -> None:
         """Drop the detail and the connection (and any spilled files)."""
         if self._con is not None:
@@ -309,6 +325,7 @@ class _Diff:
                 summary = self._keyless(schema, skipped)
             else:
                 summary = self._keyed(schema, chosen, tolerances, skipped)
+        _drop_working_tables(con)
         return DatasetDiff(
             con,
             schema=schema,
@@ -550,7 +567,15 @@ def _detail(con: Any, select: str, *, order: str) -> None:
     from here on, so pages, the stream and written files read the rows in that order with no
     sort."""
     run(con, "SET preserve_insertion_order = true")  # from here on: only the detail is read
-    run(con, f"CREATE TEMP TABLE detail AS {select} ORDER BY {order}")
+    # Not a temporary table: shares (``DatasetDiff.share``) read it through cursors of their own.
+    run(con, f"CREATE TABLE detail AS {select} ORDER BY {order}")
+
+
+def _drop_working_tables(con: Any) -> None:
+    """Free the steps' temporary tables: a kept result holds only its detail."""
+    names = run(con, "SELECT table_name FROM duckdb_tables() WHERE temporary")
+    for (name,) in names:
+        run(con, f"DROP TABLE IF EXISTS temp.{quote(name)}")
 
 
 def _kept_rows(plan: Any) -> int:

@@ -177,7 +177,8 @@ class Services:
     @cached_property
     def dataset_diffs(self) -> DatasetDiffs:
         """Dataset diffs between stored trees (copies of both versions go to ``<home>/tmp``;
-        DuckDB spills past ``settings.dataset_memory_limit``)."""
+        DuckDB spills past ``settings.dataset_memory_limit``), kept for later requests until
+        ``close``."""
         settings = self.settings
         return DatasetDiffs(self.store, settings.home / "tmp", settings.dataset_memory_limit)
 
@@ -206,12 +207,14 @@ class Services:
         return EmbeddedWorkspace(self, tenant, local_imports=local_imports, actor=actor)
 
     def close(self) -> None:
-        """Stop import workers and close both backends."""
+        """Stop import workers, drop kept dataset diffs and close both backends."""
         if self._closed:
             return
         self._closed = True
         if "imports" in self.__dict__:
             self.imports.shutdown()
+        if "dataset_diffs" in self.__dict__:
+            self.dataset_diffs.close()
         self.catalog.close()
         self.store.close()
 

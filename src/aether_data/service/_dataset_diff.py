@@ -4,7 +4,8 @@ summaries a tree diff shows for its changed dataset files.
 
 The key and tolerances come from the caller, else from ``aether.toml`` at the root of the new
 tree, else the engine infers a key. The copies are removed as soon as the diff is computed
-(its detail is then held by DuckDB); the diff's own scratch goes when it is closed.
+(its detail is then held by DuckDB). Computed diffs are kept for the next request that asks
+for the same one (``DiffCache``); the diff's own scratch goes when it leaves the cache.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from aether_data.datasets.config import CONFIG_PATH, DatasetConfig, DatasetSetti
 from aether_data.errors import Invalid, NotFound
 from aether_data.ids import ObjectId
 from aether_data.objects import EntryKind, TreeEntry
+from aether_data.service._diff_cache import DiffCache, Lease
 from aether_data.service.datasets import (
     DATASET_FILES,
     check_diff_format,
@@ -60,12 +62,25 @@ class _Side:
 
 class DatasetDiffs:
     """Dataset diffs between trees of one store; copies go to ``scratch``, and DuckDB spills
-    to disk past ``memory_limit``."""
+    to disk past ``memory_limit``. Computed diffs are kept in ``cache`` (a new one by
+    default) until ``close``."""
 
-    def __init__(self, store: ObjectStore, scratch: Path, memory_limit: str) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        scratch: Path,
+        memory_limit: str,
+        *,
+        cache: DiffCache | None = None,
+    ) -> None:
         self._store = store
         self._scratch = scratch
         self._memory_limit = memory_limit
+        self.cache = cache if cache is not None else DiffCache()
+
+    def close(self) -> None:
+        """Drop the kept diffs."""
+        self.cache.close()
 
     def open(
         self,
@@ -143,31 +158,46 @@ class DatasetDiffs:
     ) -> OpenDiff:
         chosen_key, source = _key(key, config.for_path(new.path))
         chosen_tolerance = _tolerance(tolerance, config.for_path(new.path))
+        tolerances = tuple(sorted((c, t.abs, t.rel) for c, t in chosen_tolerance.items()))
+        lease = self.cache.lease(
+            (old, new, chosen_key, tolerances),
+            lambda: self._computed(old, new, chosen_key, chosen_tolerance),
+        )
+        if source is None:
+            source = lease.result.key_source
+        return OpenDiff(lease, old=old, new=new, key_source=source, scratch=self._scratch)
+
+    def _computed(
+        self,
+        old: _Side,
+        new: _Side,
+        key: tuple[str, ...] | None,
+        tolerance: Mapping[str, Tolerance],
+    ) -> DatasetDiff:
         copies = [(old.id, f"old.{old.format.value}"), (new.id, f"new.{new.format.value}")]
         with stored_copies(self._store, self._scratch, copies, prefix="diff-") as (a, b):
-            result = diff(
+            return diff(
                 a,
                 b,
-                key=chosen_key,
-                tolerance=chosen_tolerance,
+                key=key,
+                tolerance=tolerance,
                 format_before=old.format,
                 format_after=new.format,
                 memory_limit=self._memory_limit,
                 names=(f"old {old.path}", f"new {new.path}"),
                 temp_directory=self._scratch,
             )
-        if source is None:
-            source = result.key_source
-        return OpenDiff(result, old=old, new=new, key_source=source, scratch=self._scratch)
 
 
 class OpenDiff:
-    """A computed dataset diff, as the wire shows it; holds DuckDB's detail until closed."""
+    """A computed dataset diff, as the wire shows it; holds a share of DuckDB's detail until
+    closed."""
 
     def __init__(
-        self, result: DatasetDiff, *, old: _Side, new: _Side, key_source: str, scratch: Path
+        self, lease: Lease, *, old: _Side, new: _Side, key_source: str, scratch: Path
     ) -> None:
-        self.result = result
+        self.result = lease.result
+        self._release = lease.release
         self._old, self._new = old, new
         self._key_source = key_source
         self._scratch = scratch
@@ -240,8 +270,8 @@ class OpenDiff:
                 shutil.copyfileobj(written, out, _PIECE)
 
     def close(self) -> None:
-        """Drop the detail."""
-        self.result.close()
+        """Let go of the detail (it stays kept for the next request, if it is)."""
+        self._release()
 
     def __enter__(self) -> OpenDiff:
         return self
