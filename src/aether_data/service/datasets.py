@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -56,17 +57,23 @@ def stored_copies(
     store: ObjectStore, scratch: Path, files: Sequence[tuple[ObjectId, str]], *, prefix: str
 ) -> Iterator[list[Path]]:
     """Copies of stored files, ``(content id, file name)`` each, streamed out of the store
-    into a new folder of ``scratch``; the folder is removed when the block ends."""
+    into a new folder of ``scratch``, side by side (reading verifies and decompresses, which
+    leaves the GIL); the folder is removed when the block ends."""
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch, prefix=prefix) as folder:
-        copies = []
-        for content_id, name in files:
-            copy = Path(folder) / name
-            with copy.open("wb") as out:
-                for piece in store.iter_bytes(content_id):
-                    out.write(piece)
-            copies.append(copy)
-        yield copies
+        targets = [(content_id, Path(folder) / name) for content_id, name in files]
+        if len(targets) == 1:
+            _copy_out(store, *targets[0])
+        else:
+            with ThreadPoolExecutor(len(targets)) as pool:
+                list(pool.map(lambda target: _copy_out(store, *target), targets))
+        yield [copy for _, copy in targets]
+
+
+def _copy_out(store: ObjectStore, content_id: ObjectId, copy: Path) -> None:
+    with copy.open("wb") as out:
+        for piece in store.iter_bytes(content_id):
+            out.write(piece)
 
 
 class DatasetProfiler:
