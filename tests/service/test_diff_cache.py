@@ -174,6 +174,28 @@ def test_a_diff_with_more_rows_than_the_bound_is_not_kept(tmp_path: Path) -> Non
     assert len(cache) == 1
 
 
+def test_a_cache_of_no_entries_keeps_nothing(tmp_path: Path) -> None:
+    cache, made = DiffCache(entries=0), []
+    for _ in range(2):
+        lease = cache.lease("one", _computing(tmp_path, 1, made))
+        assert lease.result.summary.changed == 1
+        lease.release()
+    assert len(made) == 2
+    assert len(cache) == 0
+    assert all(result._con is None for result in made)
+
+
+def test_room_is_made_by_rows_too(tmp_path: Path) -> None:
+    cache, made = DiffCache(rows=5), []
+    cache.lease("three", _computing(tmp_path, 3, made)).release()
+    cache.lease("two", _computing(tmp_path, 2, made)).release()
+    assert len(cache) == 2
+    cache.lease("four", _computing(tmp_path, 4, made)).release()  # 3 + 2 + 4 > 5
+    assert len(cache) == 1
+    assert made[0]._con is None
+    assert made[1]._con is None
+
+
 def test_an_idle_diff_is_dropped(tmp_path: Path) -> None:
     cache, made = DiffCache(idle=0.0), []
     cache.lease("one", _computing(tmp_path, 1, made)).release()

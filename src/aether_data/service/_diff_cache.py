@@ -65,11 +65,11 @@ class DiffCache:
             result.close()
             raise
         with self._lock:
-            if entry.rows > self._max_rows or key in self._entries:
+            if not self._keeps(entry) or key in self._entries:
                 entry.kept = False  # too large, or computed meanwhile by another request
                 return self._share(entry)
+            self._make_room(entry.rows)
             self._entries[key] = entry
-            self._bound()
             return self._share(entry)
 
     def __len__(self) -> int:
@@ -101,8 +101,14 @@ class DiffCache:
 
         return Lease(share, release)
 
-    def _bound(self) -> None:
-        while len(self._entries) > self._max_entries or self._kept_rows() > self._max_rows:
+    def _keeps(self, entry: _Entry) -> bool:
+        return self._max_entries > 0 and entry.rows <= self._max_rows
+
+    def _make_room(self, rows: int) -> None:
+        """Evict the least recently used entries until one more of ``rows`` rows fits."""
+        while self._entries and (
+            len(self._entries) >= self._max_entries or self._kept_rows() + rows > self._max_rows
+        ):
             self._evict(next(iter(self._entries)))
 
     def _drop_idle(self) -> None:
